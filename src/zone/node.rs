@@ -178,6 +178,12 @@ impl Node {
         Node(v)
     }
 
+    /// Changes the child count in place.
+    pub fn set_children(&mut self, children: u32) {
+        let p = self.hdr_start();
+        self.0[p..p + 4].copy_from_slice(&children.to_be_bytes());
+    }
+
     /// Number of RRsets.
     pub fn set_count(&self) -> usize {
         self.0[self.hdr_start() + 4] as usize

@@ -364,20 +364,22 @@ pub(crate) fn link_to_parent(nodes: &mut HashTable<Node>, apex: &Name, added: &N
     if added == apex {
         return;
     }
-    let mut cur = added.clone();
-    while let Some(parent) = cur.parent() {
-        let wire = parent.as_wire();
-        let hash = hash_name(wire);
-        if let Some(node) = nodes.find_mut(hash, |n| n.owner_wire().eq_ignore_ascii_case(wire)) {
-            *node = node.with_children(node.children() + 1);
+    let apex_len = apex.as_wire().len();
+    let mut cur: &[u8] = added.as_wire();
+    while cur.len() > apex_len {
+        let parent = &cur[1 + cur[0] as usize..];
+        let hash = hash_name(parent);
+        if let Some(node) = nodes.find_mut(hash, |n| n.owner_wire().eq_ignore_ascii_case(parent)) {
+            let c = node.children();
+            node.set_children(c + 1);
             return;
         }
         // An empty non-terminal (or the apex, before its records arrive).
-        if let Ok(ent) = Node::build(&parent, 1, &mut []) {
+        if let Ok(ent) = Name::from_wire(parent)
+            .map_err(|_| ())
+            .and_then(|p| Node::build(&p, 1, &mut []).map_err(|_| ()))
+        {
             nodes.insert_unique(hash, ent, |n| hash_name(n.owner_wire()));
-        }
-        if &parent == apex {
-            return;
         }
         cur = parent;
     }
