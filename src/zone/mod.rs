@@ -1,0 +1,4 @@
+//! Zone data: names and records.
+
+pub mod name;
+pub mod record;
