@@ -1,7 +1,78 @@
 //! Record data: type codes, presentation format <-> wire form, and where
 //! the domain names inside each type's rdata are (for compression,
 //! canonical form and additional-section processing).
+//!
+//! # Design
+//!
+//! Each natively supported type is described once, as a list of fields
+//! ([`schema`]); the four conversions below walk that list. Everything is
+//! kept as uncompressed wire bytes (`Vec<u8>`/`Box<[u8]>`): no per-type
+//! structs, so unknown types (RFC 3597) flow through the same paths.
+//!
+//! # Failure modes
+//!
+//! Text that does not fit a type is an [`RdataError`] naming the field;
+//! wire data from the network that does not fit its type is rejected by
+//! [`read_rdata`]. [`to_text`] never fails on odd data: it falls back to the
+//! generic `\# len hex` form, which every DNS server reads.
 
+pub mod bitmap;
+mod decode;
+mod encode;
+mod error;
+mod loc;
 pub mod rtype;
+mod schema;
+mod svcb;
+pub mod text;
+mod token;
+mod wire;
 
+pub use error::{RdataError, TokenError};
 pub use rtype::{Class, RType};
+pub use token::Token;
+
+use crate::zone::name::Name;
+
+/// Presentation tokens of one record's rdata to uncompressed wire form.
+/// Names are relative to `origin`; `\# len hex` works for every type.
+pub fn from_text(rtype: RType, tokens: &[Token<'_>], origin: &Name) -> Result<Vec<u8>, RdataError> {
+    encode::encode(rtype, tokens, origin).map_err(|e| e.error)
+}
+
+/// As [`from_text`], with the index of the token an error is about.
+pub fn from_text_at(rtype: RType, tokens: &[Token<'_>], origin: &Name) -> Result<Vec<u8>, TokenError> {
+    encode::encode(rtype, tokens, origin)
+}
+
+/// Convenience: rdata text such as `10 mail.example.com.` to wire form
+/// (lexed like one zone-file line, parentheses and quotes allowed).
+pub fn from_str(rtype: RType, text: &str, origin: &Name) -> Result<Vec<u8>, RdataError> {
+    let tokens = crate::zonefile::lexer::tokenize(text.as_bytes())
+        .map_err(|e| RdataError::Invalid(e.to_string()))?;
+    from_text(rtype, &tokens, origin)
+}
+
+/// Uncompressed wire rdata to presentation format (absolute names).
+/// Unknown types and malformed rdata come out as `\# len hex`.
+pub fn to_text(rtype: RType, rdata: &[u8]) -> Result<String, RdataError> {
+    decode::to_text(rtype, rdata)
+}
+
+/// Reads `rdlen` octets of rdata at `offset` in a DNS message: names of
+/// the types that may be compressed are decompressed (backward pointers
+/// only), known types are checked for structure. Returns uncompressed wire.
+pub fn read_rdata(msg: &[u8], offset: usize, rdlen: usize, rtype: RType) -> Result<Vec<u8>, RdataError> {
+    wire::read(msg, offset, rdlen, rtype)
+}
+
+/// Checks uncompressed wire rdata against its type's layout.
+pub fn validate(rtype: RType, rdata: &[u8]) -> Result<(), RdataError> {
+    wire::validate(rtype, rdata)
+}
+
+/// Lowercases, in place, the names that RFC 4034 §6.2 (as corrected by
+/// RFC 6840 §5.1) puts in canonical form. Malformed rdata is left alone.
+pub fn canonicalize(rtype: RType, rdata: &mut [u8]) {
+    wire::canonicalize(rtype, rdata)
+}
