@@ -32,16 +32,23 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// Glue: address records in the additional section for the name servers
-    /// of the authority section's NS records (referrals, RFC 1034 §4.3.2
-    /// step 3b; RFC 9471 makes in-domain glue mandatory).
+    /// In-domain glue: address records in the additional section for name
+    /// servers at or below the owner of an NS RRset in the authority section.
+    ///
+    /// RFC 9471 §3.1: a referral MUST carry all in-domain glue (or set TC);
+    /// §3.2: sibling glue (name servers elsewhere in the parent zone) SHOULD
+    /// be included, so its presence is a permitted difference and not
+    /// compared. Other additional-section content is optional (RFC 1034
+    /// §4.3.2 step 6) and not compared either.
     pub fn glue(&self) -> BTreeSet<String> {
         let targets: BTreeSet<String> = self
             .authority
             .iter()
             .filter(|r| is_type(r, "NS"))
-            .filter_map(|r| field(r, 4))
-            .map(|t| t.to_ascii_lowercase())
+            .filter_map(|r| Some((field(r, 0)?, field(r, 4)?)))
+            .map(|(owner, target)| (owner.to_ascii_lowercase(), target.to_ascii_lowercase()))
+            .filter(|(owner, target)| is_at_or_below(target, owner))
+            .map(|(_, target)| target)
             .collect();
         self.addresses
             .iter()
@@ -51,6 +58,11 @@ impl Outcome {
             .cloned()
             .collect()
     }
+}
+
+/// Whether `name` equals `ancestor` or is below it (both lower case, absolute).
+fn is_at_or_below(name: &str, ancestor: &str) -> bool {
+    name == ancestor || name.ends_with(&format!(".{ancestor}"))
 }
 
 /// Whether a rendered record ("owner ttl class type rdata") has this type.
