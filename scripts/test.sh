@@ -52,8 +52,8 @@ install_peers() {
 
 ensure_rust_components() {
   # rustup installs into ~/.cargo/bin, which a non-login CI shell may lack
-  if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
-    export PATH="$HOME/.cargo/bin:$PATH"
+  if ! command -v cargo >/dev/null && [ -x "${HOME:-/root}/.cargo/bin/cargo" ]; then
+    export PATH="${HOME:-/root}/.cargo/bin:$PATH"
   fi
   command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup)" >&2; exit 1; }
   if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
