@@ -10,6 +10,8 @@
 #      PORT     (5390)   DNS port (polyzone's API gets PORT+1)
 #      BENCH_OUT (target/bench)  TSV, logs, zones and configs
 #      POLYZONE (target/release/polyzone)  binary; built with cargo if missing
+#      POLYZONE_SERVER_TOML  extra lines for polyzone's [server] table (e.g. a
+#               worker-count key, to match the peers' 2 workers)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 if [ $# -gt 0 ]; then SIZES=("$@"); else SIZES=(10000 1000000); fi
@@ -104,6 +106,7 @@ listen = ["127.0.0.1:$PORT"]
 api_listen = "127.0.0.1:$((PORT + 1))"
 data_dir = "data"
 keys_dir = "keys"
+${POLYZONE_SERVER_TOML:-}
 
 [[zone]]
 name = "$ZONE"
@@ -251,19 +254,38 @@ bench_one() { # server N
 
 # --- report ------------------------------------------------------------------
 
+# One block per N: a row per figure, a column per server.
 print_table() {
-  printf '\n%-9s %-9s %-6s %8s %9s %9s %10s %8s %6s %5s\n' \
-    N server queries load_s mem_MB peak_MB qps lat_ms lost% cpu%
-  local row n s f load rss pss peak qps lat lost cpu all mem
-  for row in "$@"; do
-    IFS=$'\t' read -r n s f load rss pss peak qps lat lost cpu all <<<"$row"
-    mem=$rss; [ "$s" = nsd ] && mem="$pss*"
-    printf '%-9s %-9s %-6s %8.3f %9s %9s %10s %8s %6s %5s\n' \
-      "$n" "$s" "$f" "$load" "$mem" "$peak" "$qps" "$lat" "$lost" "$cpu"
-  done
-  echo "mem = VmRSS after load; * nsd: PSS summed over its process tree (zone lives in forked servers)."
-  echo "qps/lat = median of $RUNS x ${DURATION}s dnsperf runs (-c 10 -T 1 -q 100); mixed = 10% NXDOMAIN, nx0 = 0%."
-  echo "cpu = server CPU % over the median run (2 cores = 200 %; dnsperf shares the machine)."
+  printf '%s\n' "$@" | awk -F'\t' -v servers="$SERVERS" -v runs="$RUNS" -v dur="$DURATION" '
+    { key = $1 SUBSEP $2
+      if (!($1 in seen)) { seen[$1] = 1; order[++nsizes] = $1 }
+      load[key] = $4; mem[key] = ($2 == "nsd" ? $6 "*" : $5); peak[key] = $7
+      qps[key, $3] = $8; lat[key, $3] = $9; lost[key, $3] = $10; cpu[key, $3] = $11 }
+    function row(label, arr, file,   i, k) {
+      printf "%-22s", label
+      for (i = 1; i <= ns; i++) {
+        k = size SUBSEP s[i]
+        if (file != "") k = k SUBSEP file
+        printf " %12s", (k in arr ? arr[k] : "-")
+      }
+      printf "\n"
+    }
+    END {
+      ns = split(servers, s, " ")
+      for (j = 1; j <= nsizes; j++) {
+        size = order[j]
+        printf "\nN = %s\n%-22s", size, ""
+        for (i = 1; i <= ns; i++) printf " %12s", s[i]
+        printf "\n"
+        row("load s", load, ""); row("memory MB", mem, ""); row("peak RSS MB", peak, "")
+        row("qps, 10% NXDOMAIN", qps, "mixed"); row("latency ms", lat, "mixed")
+        row("lost %", lost, "mixed"); row("server CPU %", cpu, "mixed")
+        row("qps, 0% NXDOMAIN", qps, "nx0"); row("latency ms", lat, "nx0")
+        row("lost %", lost, "nx0"); row("server CPU %", cpu, "nx0")
+      }
+      printf "\nmemory = VmRSS after load; * nsd: PSS summed over its process tree (its zone lives in forked servers).\n"
+      printf "qps, latency = median of %s x %s s dnsperf runs (-c 10 -T 1 -q 100); CPU over that run, 2 cores = 200 %%.\n", runs, dur
+    }'
 }
 
 main() {
@@ -279,7 +301,7 @@ main() {
       [ ${#RESULTS[@]} -gt 0 ] && printf '%s\n' "${RESULTS[@]}" >>"$TSV" && all_rows+=("${RESULTS[@]}")
     done
   done
-  print_table "${all_rows[@]}"
+  [ ${#all_rows[@]} -gt 0 ] && print_table "${all_rows[@]}"
   echo "TSV: $TSV"
 }
 
