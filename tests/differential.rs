@@ -68,10 +68,11 @@ fn polyzone_agrees_with_knot_and_nsd() {
          data_dir = \"data\"\nkeys_dir = \"keys\"\n\n[[zone]]\nname = \"{}\"\nfile = \"zones/{file}\"\n",
         zone::ORIGIN
     );
-    let polyzone = common::Server::start(&config, &[(&file, &zone_text)], zone::ORIGIN);
+    // Kept alive to the end of the test: dropping it stops polyzone.
+    let server = common::Server::start(&config, &[(&file, &zone_text)], zone::ORIGIN);
     let polyzone = Target {
         name: "polyzone".to_string(),
-        addr: polyzone.addr,
+        addr: server.addr,
     };
     run(&[target(&knot), target(&nsd), polyzone]);
 }
