@@ -41,7 +41,11 @@ pub fn from_text(rtype: RType, tokens: &[Token<'_>], origin: &Name) -> Result<Ve
 }
 
 /// As [`from_text`], with the index of the token an error is about.
-pub fn from_text_at(rtype: RType, tokens: &[Token<'_>], origin: &Name) -> Result<Vec<u8>, TokenError> {
+pub fn from_text_at(
+    rtype: RType,
+    tokens: &[Token<'_>],
+    origin: &Name,
+) -> Result<Vec<u8>, TokenError> {
     encode::encode(rtype, tokens, origin)
 }
 
@@ -62,7 +66,12 @@ pub fn to_text(rtype: RType, rdata: &[u8]) -> Result<String, RdataError> {
 /// Reads `rdlen` octets of rdata at `offset` in a DNS message: names of
 /// the types that may be compressed are decompressed (backward pointers
 /// only), known types are checked for structure. Returns uncompressed wire.
-pub fn read_rdata(msg: &[u8], offset: usize, rdlen: usize, rtype: RType) -> Result<Vec<u8>, RdataError> {
+pub fn read_rdata(
+    msg: &[u8],
+    offset: usize,
+    rdlen: usize,
+    rtype: RType,
+) -> Result<Vec<u8>, RdataError> {
     wire::read(msg, offset, rdlen, rtype)
 }
 

@@ -336,6 +336,10 @@ impl<'a> Answer<'a, '_> {
             self.truncated = true;
             return Step::Done(rcode::NOERROR);
         }
+        if self.qtype == RType::CNAME {
+            // The synthesized CNAME is the answer (RFC 1034 §4.3.2 step 3a).
+            return Step::Done(rcode::NOERROR);
+        }
         Step::Follow(synth)
     }
 

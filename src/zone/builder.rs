@@ -31,6 +31,7 @@ pub struct ZoneBuilder {
     /// Child count of the current owner when it already had a node.
     cur_children: Option<u32>,
     dnames: Vec<Name>,
+    records: usize,
 }
 
 /// What adding a record did, when it did not simply add it.
@@ -48,10 +49,17 @@ pub enum AddOutcome {
 
 impl ZoneBuilder {
     pub fn new(apex: Name, class: Class) -> ZoneBuilder {
+        ZoneBuilder::with_capacity(apex, class, 0)
+    }
+
+    /// A builder expecting about `names` owner names: growing a big table
+    /// step by step rehashes every node several times.
+    pub fn with_capacity(apex: Name, class: Class, names: usize) -> ZoneBuilder {
         ZoneBuilder {
             apex,
             class,
-            nodes: HashTable::new(),
+            records: 0,
+            nodes: HashTable::with_capacity(names),
             cur_owner: None,
             cur_sets: Vec::new(),
             cur_children: None,
@@ -110,9 +118,10 @@ impl ZoneBuilder {
         if rec.rtype == RType::CNAME && !set.rdatas.is_empty() && !set.rdatas.contains(&rec.rdata) {
             return Err(format!("more than one CNAME record at {}", rec.owner));
         }
-        if !set.insert(&rec.rdata) {
+        if !set.insert_owned(rec.rdata) {
             return Ok(AddOutcome::Duplicate);
         }
+        self.records += 1;
         if set.ttl != rec.ttl {
             return Ok(AddOutcome::TtlMismatch {
                 kept: set.ttl,
@@ -202,7 +211,7 @@ impl ZoneBuilder {
     pub fn finish(mut self) -> Result<ZoneVersion, ZoneError> {
         self.flush();
         self.nodes.shrink_to_fit(|n| hash_name(n.owner_wire()));
-        ZoneVersion::from_table(self.apex, self.class, self.nodes)
+        ZoneVersion::from_table(self.apex, self.class, self.nodes, self.records)
     }
 }
 

@@ -94,6 +94,14 @@ impl RRset {
         self.rdatas.push(rdata.into());
         true
     }
+    /// Like [`RRset::insert`], taking ownership (no copy).
+    pub fn insert_owned(&mut self, rdata: Box<[u8]>) -> bool {
+        if self.rdatas.contains(&rdata) {
+            return false;
+        }
+        self.rdatas.push(rdata);
+        true
+    }
     /// Removes an rdata; returns whether it was there.
     pub fn remove(&mut self, rdata: &[u8]) -> bool {
         let before = self.rdatas.len();

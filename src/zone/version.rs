@@ -87,11 +87,8 @@ impl ZoneVersion {
         apex: Name,
         class: Class,
         nodes: HashTable<Node>,
+        records: usize,
     ) -> Result<ZoneVersion, ZoneError> {
-        let records = nodes
-            .iter()
-            .map(|n| n.rrsets().map(|s| s.len()).sum::<usize>())
-            .sum();
         let mut v = ZoneVersion {
             apex,
             class,
