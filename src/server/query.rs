@@ -222,7 +222,9 @@ impl<'a> Answer<'a, '_> {
         for _ in 0..MAX_CHAIN {
             let found = self.lookup(&lc, self.qtype);
             let next = match found {
-                Lookup::Exact(node) => self.answer_node(&owner, node),
+                // An existing name keeps the case it has in the zone; a
+                // synthesized one takes the case it was asked with.
+                Lookup::Exact(node) => self.answer_node(node.owner_wire(), node),
                 Lookup::Wildcard(node) => self.answer_node(&owner, node),
                 Lookup::Referral(cut) => {
                     if self.out.count(Section::Answer) == 0 {
