@@ -8,6 +8,7 @@
 //! | ANY: any non-empty subset of the RRsets at the name | RFC 8482 §4.1 | knotd and nsd return different single RRsets, over TCP too |
 //! | apex NS in the authority section of positive answers optional | RFC 1034 §6.2.1, RFC 2181 §5.4.1 | nsd adds it (and its addresses), knotd not |
 //! | mixed-case query: names compared case-insensitively | RFC 4343 §3, §4.1 | nsd compresses against the question's case |
+//! | owner names compared case-insensitively | RFC 4343 §4.1 | knotd echoes the question's case, polyzone keeps the zone's |
 //! | RRSIG query at a CNAME owner: NODATA or chase | RFC 4035 §2.5 | knotd NODATA, nsd follows the CNAME |
 //! | sibling glue not compared, in-domain glue is | RFC 9471 §3.1/§3.2 | (both include it) |
 //! | nsd only: referral with partial glue, no TC | nsd 4.6 predates RFC 9471 §3.1 | knotd sets TC |
@@ -83,6 +84,26 @@ pub fn normalise(query: &Query, outcome: &mut Outcome) {
         ] {
             *set = set.iter().map(|r| fold_case(r)).collect();
         }
+    } else {
+        // RFC 4343 §4.1 leaves the case of an answer's owner to the server:
+        // knotd copies the question's case (it compresses against it),
+        // polyzone keeps the zone's case (the contract; asserted exactly in
+        // tests/e2e_query.rs). Owners are compared case-insensitively.
+        for set in [
+            &mut outcome.answer,
+            &mut outcome.authority,
+            &mut outcome.addresses,
+        ] {
+            *set = set.iter().map(|r| fold_owner(r)).collect();
+        }
+    }
+}
+
+/// The record with its owner name in lower case, everything else kept.
+fn fold_owner(record: &str) -> String {
+    match record.split_once(' ') {
+        Some((owner, rest)) => format!("{} {rest}", owner.to_ascii_lowercase()),
+        None => record.to_ascii_lowercase(),
     }
 }
 
