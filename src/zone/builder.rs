@@ -328,4 +328,44 @@ mod tests {
         // A diff from the wrong serial is refused.
         assert!(back.apply(&diff.invert()).is_err());
     }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A zone from a list of (owner index, type choice, rdata byte).
+        fn zone_of(serial: u32, items: &[(usize, bool, u8)]) -> ZoneVersion {
+            const OWNERS: [&str; 6] = ["www", "a.b", "x.a.b", "*.w", "deep.er.still", "Mixed.Case"];
+            let mut r = base();
+            r[0] = rec("example.com", RType::SOA, &soa(serial));
+            for &(o, txt, byte) in items {
+                let owner = format!("{}.example.com", OWNERS[o % OWNERS.len()]);
+                if txt {
+                    r.push(rec(&owner, RType::TXT, &[1, byte]));
+                } else {
+                    r.push(rec(&owner, RType::A, &[10, 0, 0, byte]));
+                }
+            }
+            build(r).unwrap()
+        }
+
+        proptest! {
+            #[test]
+            fn diff_apply_and_invert(
+                a in proptest::collection::vec((0usize..6, any::<bool>(), 0u8..4), 0..12),
+                b in proptest::collection::vec((0usize..6, any::<bool>(), 0u8..4), 0..12),
+            ) {
+                let old = zone_of(1, &a);
+                let new = zone_of(2, &b);
+                let diff = Diff::between(&old, &new);
+                let applied = old.apply(&diff).unwrap();
+                prop_assert_eq!(applied.records_canonical(), new.records_canonical());
+                prop_assert_eq!(applied.name_count(), new.name_count());
+                let back = applied.apply(&diff.invert()).unwrap();
+                prop_assert_eq!(back.records_canonical(), old.records_canonical());
+                prop_assert_eq!(back.name_count(), old.name_count());
+                prop_assert_eq!(back.record_count(), old.record_count());
+            }
+        }
+    }
 }

@@ -579,6 +579,21 @@ mod tests {
         }
 
         #[test]
+        fn canonical_order_matches_reference(
+            a in proptest::collection::vec("[a-cA-C*\\-]{1,3}", 0..4),
+            b in proptest::collection::vec("[a-cA-C*\\-]{1,3}", 0..4),
+        ) {
+            let na = Name::from_labels(a.iter().map(|l| l.as_bytes())).unwrap();
+            let nb = Name::from_labels(b.iter().map(|l| l.as_bytes())).unwrap();
+            // Reference: labels right to left, lowercase, compared as octet strings.
+            let key = |v: &Vec<String>| -> Vec<Vec<u8>> {
+                v.iter().rev().map(|l| l.to_ascii_lowercase().into_bytes()).collect()
+            };
+            prop_assert_eq!(na.cmp(&nb), key(&a).cmp(&key(&b)));
+            prop_assert_eq!(na == nb, key(&a) == key(&b));
+        }
+
+        #[test]
         fn display_parse_roundtrip(labels in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..10), 0..5)) {
             let name = Name::from_labels(labels.iter().map(|l| l.as_slice())).unwrap();
             let back: Name = name.to_string().parse().unwrap();

@@ -205,7 +205,10 @@ impl ZoneVersion {
                 });
             }
             for set in sets {
-                for rd in set.rdatas() {
+                // RFC 4034 §6.3: records of an RRset in canonical (octet) order.
+                let mut rdatas: Vec<&[u8]> = set.rdatas().collect();
+                rdatas.sort_unstable();
+                for rd in rdatas {
                     out.push(Record {
                         owner: owner.clone(),
                         class: self.class,
