@@ -16,63 +16,114 @@ fn at(index: usize) -> impl Fn(RdataError) -> TokenError {
 
 /// Converts rdata tokens to wire form; see [`super::from_text`].
 pub(crate) fn encode(rtype: RType, toks: &[Token], origin: &Name) -> Result<Vec<u8>, TokenError> {
+    let mut out = Vec::with_capacity(32);
+    encode_into(rtype, toks, origin, &mut out)?;
+    Ok(out)
+}
+
+/// As [`encode`], appending to `out` (a scratch buffer the zone-file
+/// parser reuses, so each record costs one exact-size allocation).
+pub(crate) fn encode_into(
+    rtype: RType,
+    toks: &[Token],
+    origin: &Name,
+    out: &mut Vec<u8>,
+) -> Result<(), TokenError> {
     if let Some(first) = toks.first() {
         if !first.quoted && first.text == b"\\#" {
-            return generic(rtype, toks);
+            out.extend_from_slice(&generic(rtype, toks)?);
+            return Ok(());
         }
     }
     // Fast paths for the bulk of real zones.
     match rtype {
         RType::A if toks.len() == 1 => {
-            return parse_ipv4(toks[0].text).map(|a| a.to_vec()).ok_or_else(|| TokenError {
+            let a = parse_ipv4(toks[0].text).ok_or_else(|| TokenError {
                 index: 0,
                 error: RdataError::bad("IPv4 address", toks[0].text),
-            })
+            })?;
+            out.extend_from_slice(&a);
+            return Ok(());
         }
         RType::AAAA if toks.len() == 1 => {
-            return parse_ipv6(toks[0].text).map(|a| a.to_vec()).ok_or_else(|| TokenError {
+            let a = parse_ipv6(toks[0].text).ok_or_else(|| TokenError {
                 index: 0,
                 error: RdataError::bad("IPv6 address", toks[0].text),
-            })
+            })?;
+            out.extend_from_slice(&a);
+            return Ok(());
         }
         _ => {}
     }
     let Some(sch) = schema(rtype) else {
-        return Err(TokenError { index: 0, error: RdataError::GenericOnly(rtype) });
+        return Err(TokenError {
+            index: 0,
+            error: RdataError::GenericOnly(rtype),
+        });
     };
-    let mut out = Vec::with_capacity(32);
     let mut i = 0usize;
     for &field in sch.fields {
         if field.is_rest() {
-            encode_rest(field, &toks[i.min(toks.len())..], i, &mut out, rtype, origin, &sch)?;
+            encode_rest(
+                field,
+                &toks[i.min(toks.len())..],
+                i,
+                out,
+                rtype,
+                origin,
+                &sch,
+            )?;
             i = toks.len();
             continue;
         }
         let Some(t) = toks.get(i) else {
             return Err(missing(rtype, &sch, toks.len()));
         };
-        encode_field(field, t, &mut out, rtype, origin).map_err(at(i))?;
+        encode_field(field, t, out, rtype, origin).map_err(at(i))?;
         i += 1;
     }
     if let Some(t) = toks.get(i) {
-        return Err(TokenError { index: i, error: RdataError::Extra { rtype, text: t.lossy() } });
+        return Err(TokenError {
+            index: i,
+            error: RdataError::Extra {
+                rtype,
+                text: t.lossy(),
+            },
+        });
     }
-    Ok(out)
+    Ok(())
 }
 
 fn missing(rtype: RType, sch: &Schema, found: usize) -> TokenError {
     let fixed = sch.fields.iter().filter(|f| !f.is_rest()).count();
-    let rest_needs = sch.fields.iter().any(|f| matches!(f, Field::Strs | Field::Base64 | Field::Hex | Field::Loc));
+    let rest_needs = sch
+        .fields
+        .iter()
+        .any(|f| matches!(f, Field::Strs | Field::Base64 | Field::Hex | Field::Loc));
     let at_least = sch.fields.iter().any(|f| f.is_rest());
     let expected = if *sch.fields.first().unwrap_or(&Field::U8) == Field::Loc {
         7
     } else {
         fixed + rest_needs as usize
     };
-    TokenError { index: found, error: RdataError::Missing { rtype, expected, at_least, found } }
+    TokenError {
+        index: found,
+        error: RdataError::Missing {
+            rtype,
+            expected,
+            at_least,
+            found,
+        },
+    }
 }
 
-fn encode_field(field: Field, t: &Token, out: &mut Vec<u8>, rtype: RType, origin: &Name) -> Result<(), RdataError> {
+fn encode_field(
+    field: Field,
+    t: &Token,
+    out: &mut Vec<u8>,
+    rtype: RType,
+    origin: &Name,
+) -> Result<(), RdataError> {
     match field {
         Field::U8 => out.push(parse_u8(t, "8-bit number")?),
         Field::U16 => out.extend_from_slice(&parse_u16(t, "16-bit number")?.to_be_bytes()),
@@ -85,8 +136,12 @@ fn encode_field(field: Field, t: &Token, out: &mut Vec<u8>, rtype: RType, origin
         Field::CertType => out.extend_from_slice(&parse_cert_type(t)?.to_be_bytes()),
         Field::TypeCode => out.extend_from_slice(&parse_rtype(t)?.0.to_be_bytes()),
         Field::Time => out.extend_from_slice(&parse_time(t)?.to_be_bytes()),
-        Field::A => out.extend_from_slice(&parse_ipv4(t.text).ok_or_else(|| RdataError::bad("IPv4 address", t.text))?),
-        Field::Aaaa => out.extend_from_slice(&parse_ipv6(t.text).ok_or_else(|| RdataError::bad("IPv6 address", t.text))?),
+        Field::A => out.extend_from_slice(
+            &parse_ipv4(t.text).ok_or_else(|| RdataError::bad("IPv4 address", t.text))?,
+        ),
+        Field::Aaaa => out.extend_from_slice(
+            &parse_ipv6(t.text).ok_or_else(|| RdataError::bad("IPv6 address", t.text))?,
+        ),
         Field::Name => push_name(out, t, origin)?,
         Field::Str => push_char_string(out, t, rtype)?,
         Field::Salt => {
@@ -112,7 +167,10 @@ fn encode_field(field: Field, t: &Token, out: &mut Vec<u8>, rtype: RType, origin
         Field::Eui48 => push_eui(out, t, 6)?,
         Field::Eui64 => push_eui(out, t, 8)?,
         Field::CaaTag => {
-            if t.text.is_empty() || t.text.len() > 255 || !t.text.iter().all(u8::is_ascii_alphanumeric) {
+            if t.text.is_empty()
+                || t.text.len() > 255
+                || !t.text.iter().all(u8::is_ascii_alphanumeric)
+            {
                 return Err(RdataError::bad("CAA tag", t.text));
             }
             out.push(t.text.len() as u8);
@@ -120,10 +178,19 @@ fn encode_field(field: Field, t: &Token, out: &mut Vec<u8>, rtype: RType, origin
         }
         Field::Gateway => match out.get(1) {
             Some(0) if t.text == b"." => {}
-            Some(1) => out.extend_from_slice(&parse_ipv4(t.text).ok_or_else(|| RdataError::bad("IPv4 gateway", t.text))?),
-            Some(2) => out.extend_from_slice(&parse_ipv6(t.text).ok_or_else(|| RdataError::bad("IPv6 gateway", t.text))?),
+            Some(1) => out.extend_from_slice(
+                &parse_ipv4(t.text).ok_or_else(|| RdataError::bad("IPv4 gateway", t.text))?,
+            ),
+            Some(2) => out.extend_from_slice(
+                &parse_ipv6(t.text).ok_or_else(|| RdataError::bad("IPv6 gateway", t.text))?,
+            ),
             Some(3) => push_name(out, t, origin)?,
-            _ => return Err(RdataError::bad("IPSECKEY gateway for its gateway type", t.text)),
+            _ => {
+                return Err(RdataError::bad(
+                    "IPSECKEY gateway for its gateway type",
+                    t.text,
+                ))
+            }
         },
         _ => unreachable_rest(field)?,
     }
@@ -131,7 +198,9 @@ fn encode_field(field: Field, t: &Token, out: &mut Vec<u8>, rtype: RType, origin
 }
 
 fn unreachable_rest(field: Field) -> Result<(), RdataError> {
-    Err(RdataError::Invalid(format!("internal: field {field:?} takes the rest of the record")))
+    Err(RdataError::Invalid(format!(
+        "internal: field {field:?} takes the rest of the record"
+    )))
 }
 
 fn encode_rest(
@@ -180,9 +249,10 @@ fn generic(rtype: RType, toks: &[Token]) -> Result<Vec<u8>, TokenError> {
         index: 1,
         error: RdataError::Generic("missing length after \\#".into()),
     })?;
-    let len = parse_uint(len_tok.text, 65535)
-        .ok_or_else(|| TokenError { index: 1, error: RdataError::bad("generic rdata length", len_tok.text) })?
-        as usize;
+    let len = parse_uint(len_tok.text, 65535).ok_or_else(|| TokenError {
+        index: 1,
+        error: RdataError::bad("generic rdata length", len_tok.text),
+    })? as usize;
     let mut out = Vec::with_capacity(len);
     push_hex(&mut out, &toks[2..]).map_err(at(2))?;
     if out.len() != len {
@@ -236,13 +306,27 @@ pub(crate) fn parse_ipv6(t: &[u8]) -> Option<[u8; 16]> {
 
 /// EUI-48/64: hex pairs joined by `-` (RFC 7043 §3.2, §4.2).
 fn push_eui(out: &mut Vec<u8>, t: &Token, n: usize) -> Result<(), RdataError> {
-    let bad = || RdataError::bad(if n == 6 { "EUI-48 address" } else { "EUI-64 address" }, t.text);
+    let bad = || {
+        RdataError::bad(
+            if n == 6 {
+                "EUI-48 address"
+            } else {
+                "EUI-64 address"
+            },
+            t.text,
+        )
+    };
     let parts: Vec<&[u8]> = t.text.split(|&b| b == b'-').collect();
     if parts.len() != n || parts.iter().any(|p| p.len() != 2) {
         return Err(bad());
     }
     for p in parts {
-        let tok = Token { text: p, quoted: false, line: 0, col: 0 };
+        let tok = Token {
+            text: p,
+            quoted: false,
+            line: 0,
+            col: 0,
+        };
         push_hex(out, std::slice::from_ref(&tok)).map_err(|_| bad())?;
     }
     Ok(())

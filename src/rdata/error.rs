@@ -11,7 +11,12 @@ pub enum RdataError {
     Bad { what: &'static str, text: String },
     /// The record ended before all fields were seen.
     #[error("expected {}{expected} fields for {rtype}, found {found}", if *at_least { "at least " } else { "" })]
-    Missing { rtype: RType, expected: usize, at_least: bool, found: usize },
+    Missing {
+        rtype: RType,
+        expected: usize,
+        at_least: bool,
+        found: usize,
+    },
     /// Text left over after the last field.
     #[error("unexpected \"{text}\" after the {rtype} rdata")]
     Extra { rtype: RType, text: String },
@@ -37,7 +42,10 @@ pub enum RdataError {
 
 impl RdataError {
     pub(crate) fn bad(what: &'static str, text: &[u8]) -> RdataError {
-        RdataError::Bad { what, text: String::from_utf8_lossy(text).into_owned() }
+        RdataError::Bad {
+            what,
+            text: String::from_utf8_lossy(text).into_owned(),
+        }
     }
 }
 

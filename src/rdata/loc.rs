@@ -21,7 +21,12 @@ fn fixed(text: &[u8], frac: u32, neg_ok: bool) -> Option<i64> {
         None => (false, s),
     };
     let (int, fr) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty() || fr.len() > frac as usize || !int.bytes().all(|b| b.is_ascii_digit()) || !fr.bytes().all(|b| b.is_ascii_digit()) || int.len() > 12 {
+    if int.is_empty()
+        || fr.len() > frac as usize
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !fr.bytes().all(|b| b.is_ascii_digit())
+        || int.len() > 12
+    {
         return None;
     }
     let mut v: i64 = int.parse().ok()?;
@@ -58,7 +63,12 @@ fn size_cm(b: u8) -> Option<u64> {
 /// Parses one coordinate (degrees, optional minutes and seconds, then the
 /// hemisphere letter). Returns the wire value and tokens used.
 fn coord(toks: &[Token], pos: &[u8; 2], max_deg: i64) -> Result<(u32, usize), (usize, RdataError)> {
-    let bad = |i: usize, what| (i, RdataError::bad(what, toks.get(i).map_or(&b""[..], |t| t.text)));
+    let bad = |i: usize, what| {
+        (
+            i,
+            RdataError::bad(what, toks.get(i).map_or(&b""[..], |t| t.text)),
+        )
+    };
     let mut parts = [0i64; 3];
     let mut i = 0;
     while i < toks.len() && i < 3 {
@@ -76,8 +86,13 @@ fn coord(toks: &[Token], pos: &[u8; 2], max_deg: i64) -> Result<(u32, usize), (u
     if i == 0 {
         return Err(bad(0, "LOC degrees"));
     }
-    let hemi = toks.get(i).map(|t| t.text).filter(|t| t.len() == 1 && pos.contains(&t[0].to_ascii_uppercase()));
-    let Some(hemi) = hemi else { return Err(bad(i, "LOC hemisphere")) };
+    let hemi = toks
+        .get(i)
+        .map(|t| t.text)
+        .filter(|t| t.len() == 1 && pos.contains(&t[0].to_ascii_uppercase()));
+    let Some(hemi) = hemi else {
+        return Err(bad(i, "LOC hemisphere"));
+    };
     if parts[0] > max_deg || parts[1] > 59 || parts[2] > 59_999 {
         return Err(bad(0, "LOC coordinate"));
     }
@@ -85,7 +100,11 @@ fn coord(toks: &[Token], pos: &[u8; 2], max_deg: i64) -> Result<(u32, usize), (u
     if ms > max_deg * 3_600_000 {
         return Err(bad(0, "LOC coordinate"));
     }
-    let v = if hemi[0].to_ascii_uppercase() == pos[0] { EQUATOR + ms } else { EQUATOR - ms };
+    let v = if hemi[0].to_ascii_uppercase() == pos[0] {
+        EQUATOR + ms
+    } else {
+        EQUATOR - ms
+    };
     Ok((v as u32, i + 1))
 }
 
@@ -93,8 +112,11 @@ pub(crate) fn encode(toks: &[Token], out: &mut Vec<u8>) -> Result<(), (usize, Rd
     let (lat, n1) = coord(toks, b"NS", 90)?;
     let (lon, n2) = coord(&toks[n1..], b"EW", 180).map_err(|(i, e)| (i + n1, e))?;
     let mut i = n1 + n2;
-    let alt_tok = toks.get(i).ok_or((i, RdataError::Invalid("LOC needs an altitude".into())))?;
-    let alt = fixed(alt_tok.text, 2, true).ok_or((i, RdataError::bad("LOC altitude", alt_tok.text)))?;
+    let alt_tok = toks
+        .get(i)
+        .ok_or((i, RdataError::Invalid("LOC needs an altitude".into())))?;
+    let alt =
+        fixed(alt_tok.text, 2, true).ok_or((i, RdataError::bad("LOC altitude", alt_tok.text)))?;
     let alt = alt + ALT_BASE;
     if !(0..=u32::MAX as i64).contains(&alt) {
         return Err((i, RdataError::bad("LOC altitude", alt_tok.text)));
@@ -103,12 +125,17 @@ pub(crate) fn encode(toks: &[Token], out: &mut Vec<u8>) -> Result<(), (usize, Rd
     let mut sizes = [100i64, 1_000_000, 1_000]; // 1m, 10000m, 10m in cm
     for s in sizes.iter_mut() {
         let Some(t) = toks.get(i) else { break };
-        let cm = fixed(t.text, 2, false).and_then(size_byte).ok_or((i, RdataError::bad("LOC size or precision", t.text)))?;
+        let cm = fixed(t.text, 2, false)
+            .and_then(size_byte)
+            .ok_or((i, RdataError::bad("LOC size or precision", t.text)))?;
         *s = size_cm(cm).map_or(0, |v| v as i64);
         i += 1;
     }
     if let Some(t) = toks.get(i) {
-        return Err((i, RdataError::Invalid(format!("unexpected \"{}\" after the LOC rdata", t.lossy()))));
+        return Err((
+            i,
+            RdataError::Invalid(format!("unexpected \"{}\" after the LOC rdata", t.lossy())),
+        ));
     }
     out.push(0);
     for s in sizes {
@@ -150,7 +177,9 @@ pub(crate) fn text(r: &[u8]) -> Option<String> {
     let vp = size_cm(r[3])?;
     let word = |k: usize| u32::from_be_bytes([r[k], r[k + 1], r[k + 2], r[k + 3]]);
     let (lat, lon, alt) = (word(4), word(8), word(12));
-    if (lat as i64 - EQUATOR).abs() > 90 * 3_600_000 || (lon as i64 - EQUATOR).abs() > 180 * 3_600_000 {
+    if (lat as i64 - EQUATOR).abs() > 90 * 3_600_000
+        || (lon as i64 - EQUATOR).abs() > 180 * 3_600_000
+    {
         return None;
     }
     let mut s = String::new();

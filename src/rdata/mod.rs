@@ -41,8 +41,22 @@ pub fn from_text(rtype: RType, tokens: &[Token<'_>], origin: &Name) -> Result<Ve
 }
 
 /// As [`from_text`], with the index of the token an error is about.
-pub fn from_text_at(rtype: RType, tokens: &[Token<'_>], origin: &Name) -> Result<Vec<u8>, TokenError> {
+pub fn from_text_at(
+    rtype: RType,
+    tokens: &[Token<'_>],
+    origin: &Name,
+) -> Result<Vec<u8>, TokenError> {
     encode::encode(rtype, tokens, origin)
+}
+
+/// As [`from_text_at`], appending to `out`.
+pub fn from_text_into(
+    rtype: RType,
+    tokens: &[Token<'_>],
+    origin: &Name,
+    out: &mut Vec<u8>,
+) -> Result<(), TokenError> {
+    encode::encode_into(rtype, tokens, origin, out)
 }
 
 /// Convenience: rdata text such as `10 mail.example.com.` to wire form
@@ -62,7 +76,12 @@ pub fn to_text(rtype: RType, rdata: &[u8]) -> Result<String, RdataError> {
 /// Reads `rdlen` octets of rdata at `offset` in a DNS message: names of
 /// the types that may be compressed are decompressed (backward pointers
 /// only), known types are checked for structure. Returns uncompressed wire.
-pub fn read_rdata(msg: &[u8], offset: usize, rdlen: usize, rtype: RType) -> Result<Vec<u8>, RdataError> {
+pub fn read_rdata(
+    msg: &[u8],
+    offset: usize,
+    rdlen: usize,
+    rtype: RType,
+) -> Result<Vec<u8>, RdataError> {
     wire::read(msg, offset, rdlen, rtype)
 }
 

@@ -85,7 +85,11 @@ pub(crate) struct Schema {
 use Field::*;
 
 const fn s(fields: &'static [Field], compress: bool, canonical: bool) -> Option<Schema> {
-    Some(Schema { fields, compress, canonical })
+    Some(Schema {
+        fields,
+        compress,
+        canonical,
+    })
 }
 
 /// Layout of `rtype`, `None` when it is only supported in generic form.
@@ -93,39 +97,51 @@ pub(crate) fn schema(rtype: RType) -> Option<Schema> {
     match rtype.0 {
         1 => s(&[A], false, false),
         2..=5 | 7..=9 | 12 => s(&[Name], true, true), // NS MD MF CNAME MB MG MR PTR
-        6 => s(&[Name, Name, U32, Period, Period, Period, Period], true, true),
-        13 => s(&[Str, Str], false, false),   // HINFO
-        14 => s(&[Name, Name], true, true),   // MINFO
-        15 => s(&[U16, Name], true, true),    // MX
-        16 | 99 => s(&[Strs], false, false),  // TXT SPF
-        17 => s(&[Name, Name], true, true),   // RP
+        6 => s(
+            &[Name, Name, U32, Period, Period, Period, Period],
+            true,
+            true,
+        ),
+        13 => s(&[Str, Str], false, false),     // HINFO
+        14 => s(&[Name, Name], true, true),     // MINFO
+        15 => s(&[U16, Name], true, true),      // MX
+        16 | 99 => s(&[Strs], false, false),    // TXT SPF
+        17 => s(&[Name, Name], true, true),     // RP
         18 | 21 => s(&[U16, Name], true, true), // AFSDB RT
-        24 => s(&[TypeCode, Alg, U8, Period, Time, Time, U16, Name, Base64], true, true), // SIG
+        24 => s(
+            &[TypeCode, Alg, U8, Period, Time, Time, U16, Name, Base64],
+            true,
+            true,
+        ), // SIG
         25 | 48 | 60 => s(&[U16, U8, Alg, Base64], false, false), // KEY DNSKEY CDNSKEY
         26 => s(&[U16, Name, Name], true, true), // PX
         28 => s(&[Aaaa], false, false),
         29 => s(&[Loc], false, false),
         33 => s(&[U16, U16, U16, Name], true, true), // SRV
         35 => s(&[U16, U16, Str, Str, Str, Name], true, true), // NAPTR
-        36 => s(&[U16, Name], false, true),   // KX
+        36 => s(&[U16, Name], false, true),          // KX
         37 => s(&[CertType, U16, Alg, Base64], false, false), // CERT
-        39 => s(&[Name], false, true),        // DNAME
+        39 => s(&[Name], false, true),               // DNAME
         43 | 59 | 32769 => s(&[U16, Alg, U8, Hex], false, false), // DS CDS DLV
-        44 => s(&[U8, U8, Hex], false, false), // SSHFP
+        44 => s(&[U8, U8, Hex], false, false),       // SSHFP
         45 => s(&[U8, U8, U8, Gateway, Base64Opt], false, false), // IPSECKEY
-        46 => s(&[TypeCode, Alg, U8, Period, Time, Time, U16, Name, Base64], false, true), // RRSIG
-        47 => s(&[Name, Bitmap], false, false), // NSEC (RFC 6840 §5.1: not lowercased)
-        49 => s(&[Base64], false, false),     // DHCID
+        46 => s(
+            &[TypeCode, Alg, U8, Period, Time, Time, U16, Name, Base64],
+            false,
+            true,
+        ), // RRSIG
+        47 => s(&[Name, Bitmap], false, false),      // NSEC (RFC 6840 §5.1: not lowercased)
+        49 => s(&[Base64], false, false),            // DHCID
         50 => s(&[U8, U8, U16, Salt, Hash32, Bitmap], false, false), // NSEC3
         51 => s(&[U8, U8, U16, Salt], false, false), // NSEC3PARAM
         52 | 53 => s(&[U8, U8, U8, Hex], false, false), // TLSA SMIMEA
-        61 => s(&[Base64], false, false),     // OPENPGPKEY
-        62 => s(&[U32, U16, Bitmap], false, false), // CSYNC
-        63 => s(&[U32, U8, U8, Hex], false, false), // ZONEMD
+        61 => s(&[Base64], false, false),            // OPENPGPKEY
+        62 => s(&[U32, U16, Bitmap], false, false),  // CSYNC
+        63 => s(&[U32, U8, U8, Hex], false, false),  // ZONEMD
         64 | 65 => s(&[U16, Name, SvcParams], false, false), // SVCB HTTPS
         108 => s(&[Eui48], false, false),
         109 => s(&[Eui64], false, false),
-        256 => s(&[U16, U16, Rest], false, false), // URI
+        256 => s(&[U16, U16, Rest], false, false),   // URI
         257 => s(&[U8, CaaTag, Rest], false, false), // CAA
         _ => None,
     }

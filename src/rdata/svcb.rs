@@ -11,10 +11,22 @@ use super::{RdataError, Token};
 use crate::zone::name::Name;
 use std::fmt::Write;
 
-const KEYS: &[&str] = &["mandatory", "alpn", "no-default-alpn", "port", "ipv4hint", "ech", "ipv6hint", "dohpath"];
+const KEYS: &[&str] = &[
+    "mandatory",
+    "alpn",
+    "no-default-alpn",
+    "port",
+    "ipv4hint",
+    "ech",
+    "ipv6hint",
+    "dohpath",
+];
 
 fn key_number(k: &[u8]) -> Option<u16> {
-    if let Some(i) = KEYS.iter().position(|n| k.eq_ignore_ascii_case(n.as_bytes())) {
+    if let Some(i) = KEYS
+        .iter()
+        .position(|n| k.eq_ignore_ascii_case(n.as_bytes()))
+    {
         return Some(i as u16);
     }
     let digits = k.strip_prefix(b"key")?;
@@ -65,13 +77,18 @@ fn encode_value(key: u16, raw: Option<&Token>, out: &mut Vec<u8>) -> Result<(), 
         0 => {
             let mut keys = Vec::new();
             for item in split_list(&val) {
-                keys.push(key_number(&item).filter(|&k| k != 0).ok_or_else(|| bad("mandatory key list"))?);
+                keys.push(
+                    key_number(&item)
+                        .filter(|&k| k != 0)
+                        .ok_or_else(|| bad("mandatory key list"))?,
+                );
             }
             keys.sort_unstable();
             if keys.windows(2).any(|w| w[0] == w[1]) {
                 return Err(bad("mandatory key list (duplicate key)"));
             }
-            keys.iter().for_each(|k| out.extend_from_slice(&k.to_be_bytes()));
+            keys.iter()
+                .for_each(|k| out.extend_from_slice(&k.to_be_bytes()));
         }
         1 => {
             for item in split_list(&val) {
@@ -102,7 +119,12 @@ fn encode_value(key: u16, raw: Option<&Token>, out: &mut Vec<u8>) -> Result<(), 
             }
         }
         5 => {
-            let t = Token { text: &val, quoted: false, line: 0, col: 0 };
+            let t = Token {
+                text: &val,
+                quoted: false,
+                line: 0,
+                col: 0,
+            };
             push_base64(out, std::slice::from_ref(&t))?;
         }
         7 => {
@@ -117,7 +139,11 @@ fn encode_value(key: u16, raw: Option<&Token>, out: &mut Vec<u8>) -> Result<(), 
 }
 
 /// Encodes params; the error carries the index of the token at fault.
-pub(crate) fn encode(toks: &[Token], out: &mut Vec<u8>, _origin: &Name) -> Result<(), (usize, RdataError)> {
+pub(crate) fn encode(
+    toks: &[Token],
+    out: &mut Vec<u8>,
+    _origin: &Name,
+) -> Result<(), (usize, RdataError)> {
     let mut params: Vec<(u16, Vec<u8>)> = Vec::new();
     let mut i = 0;
     while i < toks.len() {
@@ -134,7 +160,13 @@ pub(crate) fn encode(toks: &[Token], out: &mut Vec<u8>, _origin: &Name) -> Resul
                     None => (&t.text[..eq], Some(Token { text: b"", ..*t })),
                 }
             }
-            Some(eq) => (&t.text[..eq], Some(Token { text: &t.text[eq + 1..], ..*t })),
+            Some(eq) => (
+                &t.text[..eq],
+                Some(Token {
+                    text: &t.text[eq + 1..],
+                    ..*t
+                }),
+            ),
             None => (t.text, None),
         };
         i += 1;
@@ -252,7 +284,10 @@ pub(crate) fn text(s: &mut String, mut r: &[u8]) {
             }
             4 => {
                 s.push('=');
-                let ips: Vec<String> = v.chunks_exact(4).map(|a| std::net::Ipv4Addr::new(a[0], a[1], a[2], a[3]).to_string()).collect();
+                let ips: Vec<String> = v
+                    .chunks_exact(4)
+                    .map(|a| std::net::Ipv4Addr::new(a[0], a[1], a[2], a[3]).to_string())
+                    .collect();
                 s.push_str(&ips.join(","));
             }
             6 => {

@@ -27,15 +27,21 @@ pub(crate) fn parse_uint(text: &[u8], max: u64) -> Option<u64> {
 }
 
 pub(crate) fn parse_u8(t: &Token, what: &'static str) -> Result<u8, RdataError> {
-    parse_uint(t.text, u8::MAX as u64).map(|v| v as u8).ok_or_else(|| RdataError::bad(what, t.text))
+    parse_uint(t.text, u8::MAX as u64)
+        .map(|v| v as u8)
+        .ok_or_else(|| RdataError::bad(what, t.text))
 }
 
 pub(crate) fn parse_u16(t: &Token, what: &'static str) -> Result<u16, RdataError> {
-    parse_uint(t.text, u16::MAX as u64).map(|v| v as u16).ok_or_else(|| RdataError::bad(what, t.text))
+    parse_uint(t.text, u16::MAX as u64)
+        .map(|v| v as u16)
+        .ok_or_else(|| RdataError::bad(what, t.text))
 }
 
 pub(crate) fn parse_u32(t: &Token, what: &'static str) -> Result<u32, RdataError> {
-    parse_uint(t.text, u32::MAX as u64).map(|v| v as u32).ok_or_else(|| RdataError::bad(what, t.text))
+    parse_uint(t.text, u32::MAX as u64)
+        .map(|v| v as u32)
+        .ok_or_else(|| RdataError::bad(what, t.text))
 }
 
 /// A TTL or time period: plain seconds, or BIND units (`1w2d3h4m5s`, any
@@ -73,15 +79,27 @@ pub fn parse_ttl(text: &[u8]) -> Option<u32> {
 /// Appends the wire form of the name in `t` to `out`. `@` (unquoted)
 /// stands for `origin`; names without a trailing dot are relative to it.
 pub(crate) fn push_name(out: &mut Vec<u8>, t: &Token, origin: &Name) -> Result<(), RdataError> {
+    push_name_relative(out, t, origin).map(|_| ())
+}
+
+/// As [`push_name`]; `Ok(true)` when the name was relative to `origin`.
+pub(crate) fn push_name_relative(
+    out: &mut Vec<u8>,
+    t: &Token,
+    origin: &Name,
+) -> Result<bool, RdataError> {
     let text = t.text;
-    let err = |reason| RdataError::BadName { text: t.lossy(), reason };
+    let err = |reason| RdataError::BadName {
+        text: t.lossy(),
+        reason,
+    };
     if !t.quoted && text == b"@" {
         out.extend_from_slice(origin.as_wire());
-        return Ok(());
+        return Ok(true);
     }
     if text == b"." {
         out.push(0);
-        return Ok(());
+        return Ok(false);
     }
     if text.is_empty() {
         return Err(err(NameError::EmptyLabel));
@@ -135,14 +153,17 @@ pub(crate) fn push_name(out: &mut Vec<u8>, t: &Token, origin: &Name) -> Result<(
     if out.len() - start > MAX_NAME_LEN {
         return Err(err(NameError::NameTooLong));
     }
-    Ok(())
+    Ok(!absolute)
 }
 
 /// Parses a name token into a [`Name`] (see [`push_name`]).
 pub(crate) fn parse_name(t: &Token, origin: &Name) -> Result<Name, RdataError> {
     let mut buf = Vec::with_capacity(t.text.len() + origin.wire_len_bytes() + 2);
     push_name(&mut buf, t, origin)?;
-    Name::from_wire(&buf).map_err(|reason| RdataError::BadName { text: t.lossy(), reason })
+    Name::from_wire(&buf).map_err(|reason| RdataError::BadName {
+        text: t.lossy(),
+        reason,
+    })
 }
 
 /// Appends the bytes of `text` with `\DDD` and `\X` escapes decoded.
@@ -150,13 +171,16 @@ pub(crate) fn unescape_into(out: &mut Vec<u8>, text: &[u8]) -> Result<(), RdataE
     let mut i = 0;
     while i < text.len() {
         if text[i] == b'\\' {
-            let (b, used) =
-                name::unescape(&text[i + 1..]).map_err(|_| RdataError::bad("escape sequence", &text[i..]))?;
+            let (b, used) = name::unescape(&text[i + 1..])
+                .map_err(|_| RdataError::bad("escape sequence", &text[i..]))?;
             out.push(b);
             i += 1 + used;
         } else {
             // Copy the run up to the next backslash in one go.
-            let run = text[i..].iter().position(|&b| b == b'\\').unwrap_or(text.len() - i);
+            let run = text[i..]
+                .iter()
+                .position(|&b| b == b'\\')
+                .unwrap_or(text.len() - i);
             out.extend_from_slice(&text[i..i + run]);
             i += run;
         }
@@ -165,7 +189,11 @@ pub(crate) fn unescape_into(out: &mut Vec<u8>, text: &[u8]) -> Result<(), RdataE
 }
 
 /// Appends a `<character-string>` (length octet and bytes).
-pub(crate) fn push_char_string(out: &mut Vec<u8>, t: &Token, rtype: RType) -> Result<(), RdataError> {
+pub(crate) fn push_char_string(
+    out: &mut Vec<u8>,
+    t: &Token,
+    rtype: RType,
+) -> Result<(), RdataError> {
     let len_pos = out.len();
     out.push(0);
     unescape_into(out, t.text)?;
@@ -199,7 +227,9 @@ pub(crate) fn push_hex(out: &mut Vec<u8>, toks: &[Token]) -> Result<(), RdataErr
         }
     }
     if half.is_some() {
-        return Err(RdataError::Invalid("hex data has an odd number of digits".into()));
+        return Err(RdataError::Invalid(
+            "hex data has an odd number of digits".into(),
+        ));
     }
     Ok(())
 }
@@ -215,7 +245,9 @@ pub(crate) fn push_base64(out: &mut Vec<u8>, toks: &[Token]) -> Result<(), Rdata
         base64::engine::GeneralPurposeConfig::new()
             .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
     );
-    let bytes = engine.decode(&joined).map_err(|_| RdataError::bad("base64 data", &joined))?;
+    let bytes = engine
+        .decode(&joined)
+        .map_err(|_| RdataError::bad("base64 data", &joined))?;
     out.extend_from_slice(&bytes);
     Ok(())
 }
@@ -298,14 +330,25 @@ pub(crate) fn parse_time(t: &Token) -> Result<u32, RdataError> {
     let bad = || RdataError::bad("signature time", t.text);
     let x = t.text;
     if x.len() != 14 {
-        return parse_uint(x, u32::MAX as u64).map(|v| v as u32).ok_or_else(bad);
+        return parse_uint(x, u32::MAX as u64)
+            .map(|v| v as u32)
+            .ok_or_else(bad);
     }
     if !x.iter().all(u8::is_ascii_digit) {
         return Err(bad());
     }
-    let num = |r: std::ops::Range<usize>| x[r].iter().fold(0i64, |a, &b| a * 10 + (b - b'0') as i64);
-    let (y, mo, d, h, mi, s) = (num(0..4), num(4..6), num(6..8), num(8..10), num(10..12), num(12..14));
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 || y < 1970 {
+    let num =
+        |r: std::ops::Range<usize>| x[r].iter().fold(0i64, |a, &b| a * 10 + (b - b'0') as i64);
+    let (y, mo, d, h, mi, s) = (
+        num(0..4),
+        num(4..6),
+        num(6..8),
+        num(8..10),
+        num(10..12),
+        num(12..14),
+    );
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 || y < 1970
+    {
         return Err(bad());
     }
     let secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
@@ -318,7 +361,15 @@ pub(crate) fn time_text(v: u32) -> String {
     let secs = v as i64;
     let (y, m, d) = civil_from_days(secs.div_euclid(86400));
     let r = secs.rem_euclid(86400);
-    format!("{:04}{:02}{:02}{:02}{:02}{:02}", y, m, d, r / 3600, r / 60 % 60, r % 60)
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        y,
+        m,
+        d,
+        r / 3600,
+        r / 60 % 60,
+        r % 60
+    )
 }
 
 /// DNSSEC algorithm numbers and their BIND mnemonics.
@@ -418,7 +469,10 @@ mod tests {
         let origin: Name = "example.com.".parse().unwrap();
         let mut out = Vec::new();
         push_name(&mut out, &Token::new("a\\.b.c"), &origin).unwrap();
-        assert_eq!(Name::from_wire(&out).unwrap().to_string(), "a\\.b.c.example.com.");
+        assert_eq!(
+            Name::from_wire(&out).unwrap().to_string(),
+            "a\\.b.c.example.com."
+        );
         out.clear();
         push_name(&mut out, &Token::new("@"), &origin).unwrap();
         assert_eq!(out, origin.as_wire());

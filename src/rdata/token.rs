@@ -23,12 +23,22 @@ pub struct Token<'a> {
 impl<'a> Token<'a> {
     /// An unquoted token not tied to a source position.
     pub fn new(text: &'a str) -> Token<'a> {
-        Token { text: text.as_bytes(), quoted: false, line: 0, col: 0 }
+        Token {
+            text: text.as_bytes(),
+            quoted: false,
+            line: 0,
+            col: 0,
+        }
     }
 
     /// A quoted token not tied to a source position.
     pub fn quoted(text: &'a str) -> Token<'a> {
-        Token { text: text.as_bytes(), quoted: true, line: 0, col: 0 }
+        Token {
+            text: text.as_bytes(),
+            quoted: true,
+            line: 0,
+            col: 0,
+        }
     }
 
     /// The text for error messages (invalid UTF-8 replaced).

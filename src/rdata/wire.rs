@@ -17,7 +17,12 @@ fn malformed(rtype: RType, reason: &'static str) -> RdataError {
 }
 
 /// End offset of `field` starting at `pos` in uncompressed rdata `r`.
-pub(crate) fn field_end(rtype: RType, field: Field, r: &[u8], pos: usize) -> Result<usize, RdataError> {
+pub(crate) fn field_end(
+    rtype: RType,
+    field: Field,
+    r: &[u8],
+    pos: usize,
+) -> Result<usize, RdataError> {
     let need = |n: usize| -> Result<usize, RdataError> {
         if pos + n <= r.len() {
             Ok(pos + n)
@@ -33,17 +38,24 @@ pub(crate) fn field_end(rtype: RType, field: Field, r: &[u8], pos: usize) -> Res
         Field::Aaaa => need(16),
         Field::Eui48 => need(6),
         Field::Eui64 => need(8),
-        Field::Name => Name::wire_len(rest).map(|n| pos + n).map_err(|_| malformed(rtype, "bad domain name")),
+        Field::Name => Name::wire_len(rest)
+            .map(|n| pos + n)
+            .map_err(|_| malformed(rtype, "bad domain name")),
         Field::Str | Field::Salt => {
-            let len = *rest.first().ok_or_else(|| malformed(rtype, "rdata too short"))? as usize;
+            let len = *rest
+                .first()
+                .ok_or_else(|| malformed(rtype, "rdata too short"))? as usize;
             need(1 + len)
         }
         Field::Hash32 | Field::CaaTag => {
-            let len = *rest.first().ok_or_else(|| malformed(rtype, "rdata too short"))? as usize;
+            let len = *rest
+                .first()
+                .ok_or_else(|| malformed(rtype, "rdata too short"))? as usize;
             if len == 0 {
                 return Err(malformed(rtype, "empty length-prefixed field"));
             }
-            if field == Field::CaaTag && !rest[1..].iter().take(len).all(u8::is_ascii_alphanumeric) {
+            if field == Field::CaaTag && !rest[1..].iter().take(len).all(u8::is_ascii_alphanumeric)
+            {
                 return Err(malformed(rtype, "CAA tag is not alphanumeric"));
             }
             need(1 + len)
@@ -100,7 +112,9 @@ pub(crate) fn walk(
     r: &[u8],
     mut f: impl FnMut(Field, usize, usize),
 ) -> Result<(), RdataError> {
-    let Some(sch) = schema(rtype) else { return Ok(()) };
+    let Some(sch) = schema(rtype) else {
+        return Ok(());
+    };
     let mut pos = 0;
     for &field in sch.fields {
         let end = field_end(rtype, field, r, pos)?;
@@ -119,8 +133,16 @@ pub(crate) fn validate(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
 }
 
 /// See [`super::read_rdata`].
-pub(crate) fn read(msg: &[u8], offset: usize, rdlen: usize, rtype: RType) -> Result<Vec<u8>, RdataError> {
-    let end = offset.checked_add(rdlen).filter(|&e| e <= msg.len()).ok_or_else(|| malformed(rtype, "rdata runs past the message"))?;
+pub(crate) fn read(
+    msg: &[u8],
+    offset: usize,
+    rdlen: usize,
+    rtype: RType,
+) -> Result<Vec<u8>, RdataError> {
+    let end = offset
+        .checked_add(rdlen)
+        .filter(|&e| e <= msg.len())
+        .ok_or_else(|| malformed(rtype, "rdata runs past the message"))?;
     let raw = &msg[offset..end];
     let Some(sch) = schema(rtype).filter(|s| s.compress) else {
         validate(rtype, raw)?;
@@ -130,7 +152,8 @@ pub(crate) fn read(msg: &[u8], offset: usize, rdlen: usize, rtype: RType) -> Res
     let mut pos = offset;
     for &field in sch.fields {
         if field == Field::Name {
-            pos = decompress(msg, pos, end, &mut out).ok_or_else(|| malformed(rtype, "bad or looping compressed name"))?;
+            pos = decompress(msg, pos, end, &mut out)
+                .ok_or_else(|| malformed(rtype, "bad or looping compressed name"))?;
         } else {
             // Fixed-shape fields: measure them in place, copy as they are.
             let e = field_end(rtype, field, &msg[offset..end], pos - offset)? + offset;

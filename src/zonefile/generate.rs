@@ -18,12 +18,28 @@ use std::fmt::Write;
 /// `1-100000000`).
 const MAX_ITERATIONS: u64 = 10_000_000;
 
-pub(super) fn run(p: &mut Parser, ctx: &mut FileCtx, d: &Token, args: &[Token]) -> Result<(), Fail> {
+pub(super) fn run(
+    p: &mut Parser,
+    ctx: &mut FileCtx,
+    d: &Token,
+    args: &[Token],
+) -> Result<(), Fail> {
     if args.len() < 4 {
-        return Err(at(&ctx.file, d, "$GENERATE needs: range lhs [ttl] [class] type rhs"));
+        return Err(at(
+            &ctx.file,
+            d,
+            "$GENERATE needs: range lhs [ttl] [class] type rhs",
+        ));
     }
     let (start, stop, step) = range(args[0].text).ok_or_else(|| {
-        at(&ctx.file, &args[0], format!("bad $GENERATE range \"{}\" (want start-stop[/step])", args[0].lossy()))
+        at(
+            &ctx.file,
+            &args[0],
+            format!(
+                "bad $GENERATE range \"{}\" (want start-stop[/step])",
+                args[0].lossy()
+            ),
+        )
     })?;
     if (stop - start) / step >= MAX_ITERATIONS {
         return Err(at(&ctx.file, &args[0], "$GENERATE range too large"));
@@ -35,7 +51,11 @@ pub(super) fn run(p: &mut Parser, ctx: &mut FileCtx, d: &Token, args: &[Token]) 
         k += 1;
     }
     if RType::from_mnemonic(&args[k].lossy()).is_none() {
-        return Err(at(&ctx.file, &args[k], format!("unknown RR type \"{}\"", args[k].lossy())));
+        return Err(at(
+            &ctx.file,
+            &args[k],
+            format!("unknown RR type \"{}\"", args[k].lossy()),
+        ));
     }
     let middle = &args[2..=k];
     let rhs = &args[k + 1..];
@@ -45,7 +65,13 @@ pub(super) fn run(p: &mut Parser, ctx: &mut FileCtx, d: &Token, args: &[Token]) 
     let mut v = start;
     while v <= stop {
         let line = expand_line(v, lhs, middle, rhs).map_err(|(t, m)| at(&ctx.file, t, m))?;
-        let mut toks = tokenize(&line).map_err(|e| at(&ctx.file, d, format!("$GENERATE produced bad text: {}", e.message)))?;
+        let mut toks = tokenize(&line).map_err(|e| {
+            at(
+                &ctx.file,
+                d,
+                format!("$GENERATE produced bad text: {}", e.message),
+            )
+        })?;
         // Report problems at the directive, not in the generated text.
         for t in toks.iter_mut() {
             t.line = d.line;
@@ -63,7 +89,10 @@ pub(super) fn run(p: &mut Parser, ctx: &mut FileCtx, d: &Token, args: &[Token]) 
 fn is_ttl_or_class(t: &Token) -> bool {
     !t.quoted
         && (t.text.first().is_some_and(u8::is_ascii_digit)
-            || std::str::from_utf8(t.text).ok().and_then(Class::from_mnemonic).is_some())
+            || std::str::from_utf8(t.text)
+                .ok()
+                .and_then(Class::from_mnemonic)
+                .is_some())
 }
 
 /// `start-stop[/step]`.
@@ -74,11 +103,19 @@ fn range(t: &[u8]) -> Option<(u64, u64, u64)> {
         None => (s, 1),
     };
     let (a, b) = r.split_once('-')?;
-    let (a, b) = (parse_uint(a.as_bytes(), u32::MAX as u64)?, parse_uint(b.as_bytes(), u32::MAX as u64)?);
+    let (a, b) = (
+        parse_uint(a.as_bytes(), u32::MAX as u64)?,
+        parse_uint(b.as_bytes(), u32::MAX as u64)?,
+    );
     (a <= b && step > 0).then_some((a, b, step))
 }
 
-fn expand_line<'t>(v: u64, lhs: &'t Token, middle: &'t [Token], rhs: &'t [Token]) -> Result<Vec<u8>, (&'t Token<'t>, String)> {
+fn expand_line<'t>(
+    v: u64,
+    lhs: &'t Token,
+    middle: &'t [Token],
+    rhs: &'t [Token],
+) -> Result<Vec<u8>, (&'t Token<'t>, String)> {
     let mut line = Vec::with_capacity(64);
     substitute(&mut line, lhs.text, v).map_err(|m| (lhs, m))?;
     for t in middle {
@@ -117,7 +154,10 @@ pub(super) fn substitute(out: &mut Vec<u8>, text: &[u8], v: u64) -> Result<(), S
                 i += 2;
             }
             b'$' if text.get(i + 1) == Some(&b'{') => {
-                let close = text[i..].iter().position(|&b| b == b'}').ok_or("unterminated ${ in $GENERATE")?;
+                let close = text[i..]
+                    .iter()
+                    .position(|&b| b == b'}')
+                    .ok_or("unterminated ${ in $GENERATE")?;
                 let spec = &text[i + 2..i + close];
                 format_counter(out, spec, v)?;
                 i += close + 1;
@@ -137,11 +177,23 @@ pub(super) fn substitute(out: &mut Vec<u8>, text: &[u8], v: u64) -> Result<(), S
 
 /// `offset[,width[,base]]`.
 fn format_counter(out: &mut Vec<u8>, spec: &[u8], v: u64) -> Result<(), String> {
-    let bad = || format!("bad $GENERATE modifier ${{{}}}", String::from_utf8_lossy(spec));
+    let bad = || {
+        format!(
+            "bad $GENERATE modifier ${{{}}}",
+            String::from_utf8_lossy(spec)
+        )
+    };
     let s = std::str::from_utf8(spec).map_err(|_| bad())?;
     let mut parts = s.split(',');
-    let offset: i64 = parts.next().filter(|p| !p.is_empty()).map_or(Ok(0), |p| p.parse()).map_err(|_| bad())?;
-    let width: usize = parts.next().map_or(Ok(0), |p| p.parse()).map_err(|_| bad())?;
+    let offset: i64 = parts
+        .next()
+        .filter(|p| !p.is_empty())
+        .map_or(Ok(0), |p| p.parse())
+        .map_err(|_| bad())?;
+    let width: usize = parts
+        .next()
+        .map_or(Ok(0), |p| p.parse())
+        .map_err(|_| bad())?;
     let base = parts.next().unwrap_or("d");
     if parts.next().is_some() || width > 255 {
         return Err(bad());
@@ -169,7 +221,11 @@ fn format_counter(out: &mut Vec<u8>, spec: &[u8], v: u64) -> Result<(), String> 
 /// characters including the dots, so an even width ends in a dot and
 /// makes the name absolute, exactly as BIND does.
 fn nibbles(out: &mut Vec<u8>, mut v: u64, mut width: usize, upper: bool) {
-    let digits: &[u8; 16] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+    let digits: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
     loop {
         out.push(digits[(v & 15) as usize]);
         v >>= 4;

@@ -51,7 +51,12 @@ pub struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     pub fn new(src: &'a [u8]) -> Lexer<'a> {
-        Lexer { src, pos: 0, line: 1, line_start: 0 }
+        Lexer {
+            src,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+        }
     }
 
     fn col(&self, at: usize) -> u32 {
@@ -70,9 +75,18 @@ impl<'a> Lexer<'a> {
         self.pos += rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
     }
 
-    fn fail(&mut self, line: u32, col: u32, message: impl Into<String>) -> Option<Result<Entry, LexError>> {
+    fn fail(
+        &mut self,
+        line: u32,
+        col: u32,
+        message: impl Into<String>,
+    ) -> Option<Result<Entry, LexError>> {
         self.skip_line();
-        Some(Err(LexError { line, col, message: message.into() }))
+        Some(Err(LexError {
+            line,
+            col,
+            message: message.into(),
+        }))
     }
 
     /// Fills `toks` with the next entry's tokens. `None` at end of input.
@@ -81,7 +95,10 @@ impl<'a> Lexer<'a> {
         let src = self.src;
         let mut depth = 0u32;
         let mut open_at = (0u32, 0u32);
-        let mut entry = Entry { line: self.line, blank_owner: false };
+        let mut entry = Entry {
+            line: self.line,
+            blank_owner: false,
+        };
         loop {
             let Some(&c) = src.get(self.pos) else {
                 if depth > 0 {
@@ -137,7 +154,12 @@ impl<'a> Lexer<'a> {
                     if toks.is_empty() {
                         entry = self.start_entry();
                     }
-                    toks.push(Token { text: &src[start..i], quoted: true, line: l, col });
+                    toks.push(Token {
+                        text: &src[start..i],
+                        quoted: true,
+                        line: l,
+                        col,
+                    });
                     self.pos = i + 1;
                 }
                 _ => {
@@ -146,7 +168,11 @@ impl<'a> Lexer<'a> {
                     while let Some(&b) = src.get(i) {
                         if b == b'\\' {
                             // An escaped delimiter belongs to the token.
-                            i += if src.get(i + 1).is_some_and(|&n| n != b'\n') { 2 } else { 1 };
+                            i += if src.get(i + 1).is_some_and(|&n| n != b'\n') {
+                                2
+                            } else {
+                                1
+                            };
                         } else if DELIM[b as usize] {
                             break;
                         } else {
@@ -156,7 +182,12 @@ impl<'a> Lexer<'a> {
                     if toks.is_empty() {
                         entry = self.start_entry();
                     }
-                    toks.push(Token { text: &src[start..i], quoted: false, line: self.line, col: self.col(start) });
+                    toks.push(Token {
+                        text: &src[start..i],
+                        quoted: false,
+                        line: self.line,
+                        col: self.col(start),
+                    });
                     self.pos = i;
                 }
             }
@@ -166,7 +197,10 @@ impl<'a> Lexer<'a> {
     /// Framing of an entry whose first token is on the current line.
     fn start_entry(&self) -> Entry {
         let first = self.src.get(self.line_start).copied();
-        Entry { line: self.line, blank_owner: matches!(first, Some(b' ' | b'\t')) }
+        Entry {
+            line: self.line,
+            blank_owner: matches!(first, Some(b' ' | b'\t')),
+        }
     }
 }
 

@@ -72,7 +72,11 @@ pub struct ParseOptions {
 
 impl ParseOptions {
     pub fn new(origin: Name) -> ParseOptions {
-        ParseOptions { origin, default_ttl: None, class: Class::IN }
+        ParseOptions {
+            origin,
+            default_ttl: None,
+            class: Class::IN,
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 
 use super::lexer::{Entry, Lexer};
 use super::{generate, ParseOptions, Sink, SourcePos, ZoneFileError, MAX_ERRORS};
-use crate::rdata::text::{parse_name, parse_ttl, push_name};
+use crate::rdata::text::{parse_name, parse_ttl, push_name_relative};
 use crate::rdata::{self, Class, RType, Token};
 use crate::zone::name::Name;
 use crate::zone::record::Record;
@@ -27,6 +27,19 @@ pub(super) struct FileCtx {
     pub origin: Name,
     /// Wire form of the previous owner; empty before the first record.
     pub owner: Vec<u8>,
+    /// The previous owner is known to be inside the zone (saves the check).
+    pub owner_in_zone: bool,
+}
+
+impl FileCtx {
+    pub fn new(file: Arc<Path>, origin: Name) -> FileCtx {
+        FileCtx {
+            file,
+            origin,
+            owner: Vec::new(),
+            owner_in_zone: false,
+        }
+    }
 }
 
 pub(super) struct Parser<'o, 's, 'k> {
@@ -43,13 +56,22 @@ pub(super) struct Parser<'o, 's, 'k> {
     /// Canonical paths of the files being read, outermost first.
     stack: Vec<PathBuf>,
     stopped: bool,
+    /// Scratch for rdata, reused so each record allocates exactly once.
+    rdata_buf: Vec<u8>,
 }
 
 /// An error to report, built where the position is known.
 pub(super) type Fail = ZoneFileError;
 
 pub(super) fn at(file: &Arc<Path>, t: &Token, message: impl Into<String>) -> Fail {
-    ZoneFileError { pos: SourcePos { file: file.clone(), line: t.line, col: t.col }, message: message.into() }
+    ZoneFileError {
+        pos: SourcePos {
+            file: file.clone(),
+            line: t.line,
+            col: t.col,
+        },
+        message: message.into(),
+    }
 }
 
 impl<'o, 's, 'k> Parser<'o, 's, 'k> {
@@ -65,6 +87,7 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             warned_1035: false,
             stack: Vec::new(),
             stopped: false,
+            rdata_buf: Vec::with_capacity(512),
         }
     }
 
@@ -104,12 +127,17 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
         let file: Arc<Path> = Arc::from(path);
         match std::fs::read(path) {
             Ok(data) => {
-                self.stack.push(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
-                let mut ctx = FileCtx { file, origin: self.opts.origin.clone(), owner: Vec::new() };
+                self.stack
+                    .push(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+                let mut ctx = FileCtx::new(file, self.opts.origin.clone());
                 self.run(&data, &mut ctx);
             }
             Err(e) => self.error(ZoneFileError {
-                pos: SourcePos { file, line: 0, col: 0 },
+                pos: SourcePos {
+                    file,
+                    line: 0,
+                    col: 0,
+                },
                 message: format!("cannot read zone file: {e}"),
             }),
         }
@@ -117,8 +145,9 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
 
     /// Parses in-memory text labelled `label`.
     pub fn run_text(&mut self, text: &[u8], label: &Path) {
-        self.stack.push(std::fs::canonicalize(label).unwrap_or_else(|_| label.to_path_buf()));
-        let mut ctx = FileCtx { file: Arc::from(label), origin: self.opts.origin.clone(), owner: Vec::new() };
+        self.stack
+            .push(std::fs::canonicalize(label).unwrap_or_else(|_| label.to_path_buf()));
+        let mut ctx = FileCtx::new(Arc::from(label), self.opts.origin.clone());
         self.run(text, &mut ctx);
     }
 
@@ -132,7 +161,11 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             let res = match r {
                 Ok(entry) => self.entry(ctx, entry, &toks),
                 Err(e) => Err(ZoneFileError {
-                    pos: SourcePos { file: ctx.file.clone(), line: e.line, col: e.col },
+                    pos: SourcePos {
+                        file: ctx.file.clone(),
+                        line: e.line,
+                        col: e.col,
+                    },
                     message: e.message,
                 }),
             };
@@ -151,20 +184,33 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
     }
 
     /// Parses one record line (also used for `$GENERATE` output).
-    pub(super) fn record(&mut self, ctx: &mut FileCtx, blank_owner: bool, toks: &[Token]) -> Result<(), Fail> {
+    pub(super) fn record(
+        &mut self,
+        ctx: &mut FileCtx,
+        blank_owner: bool,
+        toks: &[Token],
+    ) -> Result<(), Fail> {
         let mut i = 0;
         if !blank_owner {
             ctx.owner.clear();
-            push_name(&mut ctx.owner, &toks[0], &ctx.origin).map_err(|e| at(&ctx.file, &toks[0], e.to_string()))?;
+            let relative = push_name_relative(&mut ctx.owner, &toks[0], &ctx.origin)
+                .map_err(|e| at(&ctx.file, &toks[0], e.to_string()))?;
+            // A name relative to an origin inside the zone is inside it too.
+            ctx.owner_in_zone = relative && ctx.origin.is_subdomain_of(&self.opts.origin);
             i = 1;
         } else if ctx.owner.is_empty() {
-            return Err(at(&ctx.file, &toks[0], "no owner name, and no previous record to take it from"));
+            return Err(at(
+                &ctx.file,
+                &toks[0],
+                "no owner name, and no previous record to take it from",
+            ));
         }
         let mut ttl: Option<(u32, &Token)> = None;
         let mut class: Option<Class> = None;
         while let Some(t) = toks.get(i).filter(|t| !t.quoted) {
             if ttl.is_none() && t.text.first().is_some_and(u8::is_ascii_digit) {
-                let v = parse_ttl(t.text).ok_or_else(|| at(&ctx.file, t, format!("bad TTL \"{}\"", t.lossy())))?;
+                let v = parse_ttl(t.text)
+                    .ok_or_else(|| at(&ctx.file, t, format!("bad TTL \"{}\"", t.lossy())))?;
                 ttl = Some((v, t));
             } else if let Some(c) = class.is_none().then(|| class_of(t.text)).flatten() {
                 class = Some(c);
@@ -177,29 +223,55 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             let last = &toks[toks.len() - 1];
             return Err(at(&ctx.file, last, "missing record type"));
         };
-        let rtype = type_of(type_tok.text)
-            .ok_or_else(|| at(&ctx.file, type_tok, format!("unknown RR type \"{}\"", type_tok.lossy())))?;
+        let rtype = type_of(type_tok.text).ok_or_else(|| {
+            at(
+                &ctx.file,
+                type_tok,
+                format!("unknown RR type \"{}\"", type_tok.lossy()),
+            )
+        })?;
         if rtype.is_meta() {
-            return Err(at(&ctx.file, type_tok, format!("{rtype} is a meta type and cannot be in a zone")));
+            return Err(at(
+                &ctx.file,
+                type_tok,
+                format!("{rtype} is a meta type and cannot be in a zone"),
+            ));
         }
         if let Some(c) = class {
             if c != self.opts.class {
-                return Err(at(&ctx.file, type_tok, format!("class '{c}' != zone class '{}'", self.opts.class)));
+                return Err(at(
+                    &ctx.file,
+                    type_tok,
+                    format!("class '{c}' != zone class '{}'", self.opts.class),
+                ));
             }
         }
-        let owner = Name::from_wire(&ctx.owner).map_err(|e| at(&ctx.file, &toks[0], e.to_string()))?;
-        let pos = SourcePos { file: ctx.file.clone(), line: toks[0].line, col: toks[0].col };
-        if !owner.is_subdomain_of(&self.opts.origin) {
+        let owner =
+            Name::from_wire(&ctx.owner).map_err(|e| at(&ctx.file, &toks[0], e.to_string()))?;
+        let pos = SourcePos {
+            file: ctx.file.clone(),
+            line: toks[0].line,
+            col: toks[0].col,
+        };
+        if !ctx.owner_in_zone && !owner.is_subdomain_of(&self.opts.origin) {
             self.warn(pos, format!("ignoring out-of-zone data ({owner})"));
             return Ok(());
         }
         let rd = &toks[i + 1..];
-        let rdata = rdata::from_text_at(rtype, rd, &ctx.origin).map_err(|e| {
+        self.rdata_buf.clear();
+        rdata::from_text_into(rtype, rd, &ctx.origin, &mut self.rdata_buf).map_err(|e| {
             let t = rd.get(e.index).or(rd.last()).unwrap_or(type_tok);
             at(&ctx.file, t, e.error.to_string())
         })?;
+        let rdata: Box<[u8]> = Box::from(&self.rdata_buf[..]);
         let ttl = self.resolve_ttl(ttl, rtype, &rdata, &pos, &ctx.file, type_tok)?;
-        let rec = Record { owner, class: self.opts.class, ttl, rtype, rdata: rdata.into_boxed_slice() };
+        let rec = Record {
+            owner,
+            class: self.opts.class,
+            ttl,
+            rtype,
+            rdata,
+        };
         (self.sink)(rec, &pos).map_err(|message| ZoneFileError { pos, message })
     }
 
@@ -214,7 +286,15 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
         type_tok: &Token,
     ) -> Result<u32, Fail> {
         if let Some((v, t)) = explicit {
-            let v = self.clamp(v, "TTL", SourcePos { file: file.clone(), line: t.line, col: t.col });
+            let v = self.clamp(
+                v,
+                "TTL",
+                SourcePos {
+                    file: file.clone(),
+                    line: t.line,
+                    col: t.col,
+                },
+            );
             self.last_ttl = Some(v);
             return Ok(v);
         }
@@ -231,12 +311,19 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
         if rtype == RType::SOA && rdata.len() >= 4 {
             let m = &rdata[rdata.len() - 4..];
             let min = u32::from_be_bytes([m[0], m[1], m[2], m[3]]);
-            self.warn(pos.clone(), "no TTL specified; using SOA MINTTL instead".into());
+            self.warn(
+                pos.clone(),
+                "no TTL specified; using SOA MINTTL instead".into(),
+            );
             let min = self.clamp(min, "TTL", pos.clone());
             self.default_ttl = Some(min);
             return Ok(min);
         }
-        Err(at(file, type_tok, "no TTL specified (no $TTL and no earlier TTL); zone rejected"))
+        Err(at(
+            file,
+            type_tok,
+            "no TTL specified (no $TTL and no earlier TTL); zone rejected",
+        ))
     }
 
     fn clamp(&mut self, v: u32, what: &str, pos: SourcePos) -> u32 {
@@ -256,19 +343,41 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             if n.contains(&args.len()) {
                 Ok(())
             } else if args.len() < *n.start() {
-                Err(at(&file, d, format!("{} needs {} argument(s)", d.lossy(), n.start())))
+                Err(at(
+                    &file,
+                    d,
+                    format!("{} needs {} argument(s)", d.lossy(), n.start()),
+                ))
             } else {
-                Err(at(&file, &args[*n.end()], format!("unexpected \"{}\" after {}", args[*n.end()].lossy(), d.lossy())))
+                Err(at(
+                    &file,
+                    &args[*n.end()],
+                    format!(
+                        "unexpected \"{}\" after {}",
+                        args[*n.end()].lossy(),
+                        d.lossy()
+                    ),
+                ))
             }
         };
         if d.is("$ORIGIN") {
             want(1..=1)?;
-            ctx.origin = parse_name(&args[0], &ctx.origin).map_err(|e| at(&ctx.file, &args[0], e.to_string()))?;
+            ctx.origin = parse_name(&args[0], &ctx.origin)
+                .map_err(|e| at(&ctx.file, &args[0], e.to_string()))?;
         } else if d.is("$TTL") {
             want(1..=1)?;
-            let v = parse_ttl(args[0].text)
-                .ok_or_else(|| at(&ctx.file, &args[0], format!("bad TTL \"{}\"", args[0].lossy())))?;
-            let pos = SourcePos { file: ctx.file.clone(), line: args[0].line, col: args[0].col };
+            let v = parse_ttl(args[0].text).ok_or_else(|| {
+                at(
+                    &ctx.file,
+                    &args[0],
+                    format!("bad TTL \"{}\"", args[0].lossy()),
+                )
+            })?;
+            let pos = SourcePos {
+                file: ctx.file.clone(),
+                line: args[0].line,
+                col: args[0].col,
+            };
             self.default_ttl = Some(self.clamp(v, "$TTL", pos));
         } else if d.is("$INCLUDE") {
             want(1..=2)?;
@@ -276,12 +385,21 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
         } else if d.is("$GENERATE") {
             generate::run(self, ctx, d, args)?;
         } else {
-            return Err(at(&ctx.file, d, format!("unknown directive \"{}\"", d.lossy())));
+            return Err(at(
+                &ctx.file,
+                d,
+                format!("unknown directive \"{}\"", d.lossy()),
+            ));
         }
         Ok(())
     }
 
-    fn include(&mut self, ctx: &FileCtx, path_tok: &Token, origin_tok: Option<&Token>) -> Result<(), Fail> {
+    fn include(
+        &mut self,
+        ctx: &FileCtx,
+        path_tok: &Token,
+        origin_tok: Option<&Token>,
+    ) -> Result<(), Fail> {
         let fail = |m: String| at(&ctx.file, path_tok, m);
         let rel = PathBuf::from(String::from_utf8_lossy(path_tok.text).into_owned());
         let path = match ctx.file.parent() {
@@ -292,16 +410,23 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             Some(t) => parse_name(t, &ctx.origin).map_err(|e| at(&ctx.file, t, e.to_string()))?,
             None => ctx.origin.clone(),
         };
-        let canon = std::fs::canonicalize(&path).map_err(|e| fail(format!("cannot open $INCLUDE file {}: {e}", path.display())))?;
+        let canon = std::fs::canonicalize(&path)
+            .map_err(|e| fail(format!("cannot open $INCLUDE file {}: {e}", path.display())))?;
         if self.stack.contains(&canon) {
-            return Err(fail(format!("$INCLUDE loop: {} is already being read", path.display())));
+            return Err(fail(format!(
+                "$INCLUDE loop: {} is already being read",
+                path.display()
+            )));
         }
         if self.stack.len() >= MAX_INCLUDE_DEPTH {
-            return Err(fail(format!("$INCLUDE nested deeper than {MAX_INCLUDE_DEPTH} files")));
+            return Err(fail(format!(
+                "$INCLUDE nested deeper than {MAX_INCLUDE_DEPTH} files"
+            )));
         }
-        let data = std::fs::read(&path).map_err(|e| fail(format!("cannot read $INCLUDE file {}: {e}", path.display())))?;
+        let data = std::fs::read(&path)
+            .map_err(|e| fail(format!("cannot read $INCLUDE file {}: {e}", path.display())))?;
         self.stack.push(canon);
-        let mut inner = FileCtx { file: Arc::from(path.as_path()), origin, owner: Vec::new() };
+        let mut inner = FileCtx::new(Arc::from(path.as_path()), origin);
         self.run(&data, &mut inner);
         self.stack.pop();
         Ok(())

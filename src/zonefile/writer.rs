@@ -11,7 +11,14 @@ use crate::zone::record::Record;
 use std::fmt::Write as _;
 
 /// Appends one record as `owner<TAB>ttl<TAB>class<TAB>type<TAB>rdata\n`.
-pub fn write_record(out: &mut String, owner: &Name, ttl: u32, class: Class, rtype: RType, rdata: &[u8]) {
+pub fn write_record(
+    out: &mut String,
+    owner: &Name,
+    ttl: u32,
+    class: Class,
+    rtype: RType,
+    rdata: &[u8],
+) {
     let text = rdata::to_text(rtype, rdata).unwrap_or_else(|_| {
         let mut s = format!("\\# {} ", rdata.len());
         rdata::text::write_hex(&mut s, rdata);
