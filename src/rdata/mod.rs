@@ -95,3 +95,6 @@ pub fn validate(rtype: RType, rdata: &[u8]) -> Result<(), RdataError> {
 pub fn canonicalize(rtype: RType, rdata: &mut [u8]) {
     wire::canonicalize(rtype, rdata)
 }
+
+#[cfg(test)]
+mod tests;
