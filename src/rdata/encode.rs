@@ -61,6 +61,7 @@ pub(crate) fn encode_into(
             error: RdataError::GenericOnly(rtype),
         });
     };
+    let start = out.len();
     let mut i = 0usize;
     for &field in sch.fields {
         if field.is_rest() {
@@ -91,7 +92,7 @@ pub(crate) fn encode_into(
             },
         });
     }
-    Ok(())
+    wire::digest_length(rtype, &out[start..]).map_err(at(toks.len().saturating_sub(1)))
 }
 
 fn missing(rtype: RType, sch: &Schema, found: usize) -> TokenError {

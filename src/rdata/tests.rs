@@ -49,15 +49,15 @@ fn every_native_type_round_trips() {
         (RType::SRV, "0 5 5060 sip", "0 5 5060 sip.example.com."),
         (RType::NAPTR, "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp", "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.com."),
         (RType::CAA, "0 issue \"letsencrypt.org\"", "0 issue \"letsencrypt.org\""),
-        (RType::TLSA, "3 1 1 ( 0123456789abcdef 0123456789ABCDEF )", "3 1 1 0123456789ABCDEF0123456789ABCDEF"),
-        (RType::SMIMEA, "3 1 1 abcd", "3 1 1 ABCD"),
-        (RType::SSHFP, "4 2 deadbeef", "4 2 DEADBEEF"),
+        (RType::TLSA, "3 1 0 ( 0123456789abcdef 0123456789ABCDEF )", "3 1 0 0123456789ABCDEF0123456789ABCDEF"),
+        (RType::SMIMEA, "3 1 0 abcd", "3 1 0 ABCD"),
+        (RType::SSHFP, "4 1 ( 01234567 89abcdef0123456789ABCDEF01234567 )", "4 1 0123456789ABCDEF0123456789ABCDEF01234567"),
         (RType::OPENPGPKEY, "AQID BAU=", "AQIDBAU="),
         (RType::URI, "10 1 \"https://example.com/\"", "10 1 \"https://example.com/\""),
         (RType::LOC, "52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m", "52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000.00m 10.00m"),
         (RType::LOC, "42 21 54 N 71 06 18 W -24m 30m", "42 21 54.000 N 71 6 18.000 W -24.00m 30.00m 10000.00m 10.00m"),
         (RType::CERT, "PKIX 1 RSASHA256 AQID", "1 1 8 AQID"),
-        (RType::DS, "12345 13 2 ( 2BB183AF5F22588179A53B0A98631FAD1A292118 )", "12345 13 2 2BB183AF5F22588179A53B0A98631FAD1A292118"),
+        (RType::DS, "12345 13 1 ( 2BB183AF5F22588179A53B0A98631FAD1A292118 )", "12345 13 1 2BB183AF5F22588179A53B0A98631FAD1A292118"),
         (RType::CDS, "0 0 0 00", "0 0 0 00"),
         (RType::DNSKEY, "257 3 ECDSAP256SHA256 ( AQID BAUG )", "257 3 13 AQIDBAUG"),
         (RType::CDNSKEY, "0 3 0 AA==", "0 3 0 AA=="),
@@ -67,7 +67,7 @@ fn every_native_type_round_trips() {
         (RType::NSEC, "next.", "next."),
         (RType::NSEC3, "1 1 10 AABBCCDD 2vptu5timamqttgl4luu9kg21e0aor3s A RRSIG", "1 1 10 AABBCCDD 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S A RRSIG"),
         (RType::NSEC3PARAM, "1 0 0 -", "1 0 0 -"),
-        (RType::ZONEMD, "2024010101 1 1 ( abcdef )", "2024010101 1 1 ABCDEF"),
+        (RType::ZONEMD, "2024010101 1 241 ( abcdef abcdef abcdef abcdef )", "2024010101 1 241 ABCDEFABCDEFABCDEFABCDEF"),
         (RType::CSYNC, "66 3 A NS AAAA", "66 3 A NS AAAA"),
         (RType::SVCB, "1 . alpn=h2,h3 port=8443", "1 . alpn=\"h2,h3\" port=8443"),
         (RType::HTTPS, "0 svc.example.net.", "0 svc.example.net."),
@@ -157,6 +157,9 @@ fn error_messages() {
     assert!(err(RType::TXT, "").starts_with("expected at least 1 fields"));
     assert!(err(RType::DS, "1 2 3").contains("expected at least 4 fields for DS"));
     assert!(err(RType::DS, "1 2 3 abc").contains("odd number"));
+    assert!(err(RType::DS, "1 2 2 abcd").contains("digest length"));
+    assert!(err(RType::TLSA, "3 1 1 abcd").contains("digest length"));
+    assert!(err(RType::ZONEMD, "1 1 241 abcd").contains("12 octets"));
     assert!(err(RType::DNSKEY, "257 3 13 !!").contains("bad base64"));
     assert!(err(RType::CNAME, "a..b").contains("bad domain name"));
     assert!(err(RType::RRSIG, "A 13 3 3600 20261301000000 1 1 a. AA").contains("signature time"));
@@ -255,7 +258,7 @@ fn arb_case() -> impl Strategy<Value = (RType, String)> {
             any::<u8>(),
             proptest::collection::vec(any::<u8>(), 1..64)
         )
-            .prop_map(|(k, a, d)| (RType::DS, format!("{k} {a} 2 {}", hex(&d)))),
+            .prop_map(|(k, a, d)| (RType::DS, format!("{k} {a} 5 {}", hex(&d)))),
         proptest::collection::vec(any::<u16>(), 0..8).prop_map(|ts| {
             let names: Vec<String> = ts.iter().map(|t| RType(*t).to_string()).collect();
             (RType::NSEC, format!("n.example. {}", names.join(" ")))

@@ -124,6 +124,45 @@ pub(crate) fn walk(
     if pos != r.len() {
         return Err(malformed(rtype, "trailing octets"));
     }
+    digest_length(rtype, r)
+}
+
+/// Digest lengths fixed by the digest type, checked as BIND does so that
+/// what we accept BIND accepts too.
+pub(crate) fn digest_length(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
+    // Offset of the digest-type octet; the digest follows it.
+    let at = match rtype {
+        RType::DS | RType::CDS | RType::DLV => 3,
+        RType::SSHFP => 1,
+        RType::TLSA | RType::SMIMEA => 2,
+        RType::ZONEMD => 5,
+        _ => return Ok(()),
+    };
+    let (Some(&kind), Some(digest)) = (r.get(at), r.get(at + 1..)) else {
+        return Err(malformed(rtype, "rdata too short"));
+    };
+    let want = match (rtype, kind) {
+        (RType::DS | RType::CDS | RType::DLV, 1) | (RType::SSHFP, 1) => 20,
+        (RType::DS | RType::CDS | RType::DLV, 2 | 3)
+        | (RType::SSHFP, 2)
+        | (RType::TLSA | RType::SMIMEA, 1) => 32,
+        (RType::DS | RType::CDS | RType::DLV, 4) | (RType::ZONEMD, 1) => 48,
+        (RType::TLSA | RType::SMIMEA, 2) | (RType::ZONEMD, 2) => 64,
+        (RType::ZONEMD, _) => {
+            return if digest.len() >= 12 {
+                Ok(())
+            } else {
+                Err(malformed(rtype, "digest shorter than 12 octets"))
+            }
+        }
+        _ => return Ok(()),
+    };
+    if digest.len() != want {
+        return Err(malformed(
+            rtype,
+            "digest length does not match the digest type",
+        ));
+    }
     Ok(())
 }
 

@@ -206,14 +206,14 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             ));
         }
         let mut ttl: Option<(u32, &Token)> = None;
-        let mut class: Option<Class> = None;
+        let mut class: Option<(Class, &Token)> = None;
         while let Some(t) = toks.get(i).filter(|t| !t.quoted) {
             if ttl.is_none() && t.text.first().is_some_and(u8::is_ascii_digit) {
                 let v = parse_ttl(t.text)
                     .ok_or_else(|| at(&ctx.file, t, format!("bad TTL \"{}\"", t.lossy())))?;
                 ttl = Some((v, t));
             } else if let Some(c) = class.is_none().then(|| class_of(t.text)).flatten() {
-                class = Some(c);
+                class = Some((c, t));
             } else {
                 break;
             }
@@ -237,11 +237,11 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
                 format!("{rtype} is a meta type and cannot be in a zone"),
             ));
         }
-        if let Some(c) = class {
+        if let Some((c, class_tok)) = class {
             if c != self.opts.class {
                 return Err(at(
                     &ctx.file,
-                    type_tok,
+                    class_tok,
                     format!("class '{c}' != zone class '{}'", self.opts.class),
                 ));
             }
