@@ -89,7 +89,10 @@ fn field_text(s: &mut String, f: Field, v: &[u8], whole: &[u8]) -> bool {
                 p = &rest[l..];
             }
         }
-        Field::Base64 | Field::Base64Opt => s.push_str(&base64_text(v)),
+        Field::Base64 => s.push_str(&base64_text(v)),
+        // BIND insists on a key in text; an empty one needs the generic form.
+        Field::Base64Opt if v.is_empty() => return false,
+        Field::Base64Opt => s.push_str(&base64_text(v)),
         Field::Hex => write_hex(s, v),
         Field::Salt => {
             if v.len() == 1 {

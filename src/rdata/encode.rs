@@ -92,7 +92,7 @@ pub(crate) fn encode_into(
             },
         });
     }
-    wire::digest_length(rtype, &out[start..]).map_err(at(toks.len().saturating_sub(1)))
+    wire::type_rules(rtype, &out[start..]).map_err(at(toks.len().saturating_sub(1)))
 }
 
 fn missing(rtype: RType, sch: &Schema, found: usize) -> TokenError {

@@ -324,7 +324,8 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + if m <= 2 { 1 } else { 0 }, m, d)
 }
 
-/// An RRSIG time: `YYYYMMDDHHmmSS` (UTC) or seconds since the epoch. Dates
+/// An RRSIG time: `YYYYMMDDHHmmSS` (UTC, any year: BIND writes dates before
+/// 1970 for times read in its ±68-year window) or seconds since the epoch. Dates
 /// map to 32-bit serial time modulo 2^32 (RFC 4034 §3.2).
 pub(crate) fn parse_time(t: &Token) -> Result<u32, RdataError> {
     let bad = || RdataError::bad("signature time", t.text);
@@ -347,8 +348,7 @@ pub(crate) fn parse_time(t: &Token) -> Result<u32, RdataError> {
         num(10..12),
         num(12..14),
     );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 || y < 1970
-    {
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
         return Err(bad());
     }
     let secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;

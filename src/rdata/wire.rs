@@ -124,7 +124,29 @@ pub(crate) fn walk(
     if pos != r.len() {
         return Err(malformed(rtype, "trailing octets"));
     }
-    digest_length(rtype, r)
+    type_rules(rtype, r)
+}
+
+/// Rules beyond field layout that BIND enforces, so that whatever we
+/// accept BIND accepts too (and `to_text` output always re-loads there).
+pub(crate) fn type_rules(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
+    match rtype {
+        RType::NSEC => {
+            let n = Name::wire_len(r).map_err(|_| malformed(rtype, "bad domain name"))?;
+            if n == r.len() {
+                return Err(malformed(rtype, "empty type bitmap"));
+            }
+            Ok(())
+        }
+        RType::SVCB | RType::HTTPS => {
+            let n = r
+                .get(2..)
+                .and_then(|x| Name::wire_len(x).ok())
+                .ok_or_else(|| malformed(rtype, "bad domain name"))?;
+            svcb::consistent(&r[2 + n..]).map_err(|reason| malformed(rtype, reason))
+        }
+        _ => digest_length(rtype, r),
+    }
 }
 
 /// Digest lengths fixed by the digest type, checked as BIND does so that
