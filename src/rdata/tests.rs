@@ -95,6 +95,24 @@ fn every_native_type_round_trips() {
 }
 
 #[test]
+fn tokens_built_by_hand() {
+    // The API other modules use without the lexer.
+    let toks = [Token::new("10"), Token::new("mail")];
+    assert_eq!(
+        from_text(RType::MX, &toks, &origin()).unwrap(),
+        b"\x00\x0a\x04mail\x07example\x03com\x00"
+    );
+    let toks = [Token::quoted("two words"), Token::quoted("")];
+    assert_eq!(
+        from_text(RType::TXT, &toks, &origin()).unwrap(),
+        b"\x09two words\x00"
+    );
+    // A quoted @ is a label, not the origin.
+    let w = from_text(RType::CNAME, &[Token::quoted("@")], &origin()).unwrap();
+    assert_eq!(to_text(RType::CNAME, &w).unwrap(), "\\@.example.com.");
+}
+
+#[test]
 fn wire_forms() {
     assert_eq!(wire(RType::MX, "10 @"), b"\x00\x0a\x07example\x03com\x00");
     assert_eq!(wire(RType::TXT, "a \"\""), b"\x01a\x00");
@@ -309,6 +327,18 @@ proptest! {
             let mut c = r.clone();
             canonicalize(rtype, &mut c);
             prop_assert_eq!(from_str(rtype, &text, &Name::root()).map(|_| ()), Ok(()), "{} {}", rtype, text);
+        }
+    }
+
+    #[test]
+    fn read_rdata_returns_valid_uncompressed_rdata_unchanged((rtype, text) in arb_case(), pad in 0usize..4) {
+        let w = from_str(rtype, &text, &origin()).unwrap();
+        let mut msg = vec![0u8; pad];
+        msg.extend_from_slice(&w);
+        prop_assert_eq!(read_rdata(&msg, pad, w.len(), rtype).unwrap(), w.clone());
+        // One octet short is never accepted for fixed-layout types.
+        if rtype == RType::A || rtype == RType::AAAA || rtype == RType::MX || rtype == RType::SRV {
+            prop_assert!(read_rdata(&msg, pad, w.len() - 1, rtype).is_err());
         }
     }
 
