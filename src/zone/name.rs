@@ -60,11 +60,7 @@ impl Name {
         loop {
             let len = *wire.get(pos).ok_or(NameError::BadWire)? as usize;
             if len > MAX_LABEL_LEN {
-                return Err(if len & 0xC0 != 0 {
-                    NameError::BadWire
-                } else {
-                    NameError::LabelTooLong
-                });
+                return Err(if len & 0xC0 != 0 { NameError::BadWire } else { NameError::LabelTooLong });
             }
             pos += 1 + len;
             if pos > MAX_NAME_LEN {
@@ -167,10 +163,7 @@ impl Name {
 
     /// Labels from the leftmost one, without the root label.
     pub fn labels(&self) -> Labels<'_> {
-        Labels {
-            wire: &self.0,
-            pos: 0,
-        }
+        Labels { wire: &self.0, pos: 0 }
     }
 
     /// Number of labels, not counting the root label.
@@ -327,9 +320,7 @@ pub fn unescape(rest: &[u8]) -> Result<(u8, usize), NameError> {
     match rest {
         [a, b, c, ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
             let v = (a - b'0') as u32 * 100 + (b - b'0') as u32 * 10 + (c - b'0') as u32;
-            u8::try_from(v)
-                .map(|v| (v, 3))
-                .map_err(|_| NameError::BadEscape)
+            u8::try_from(v).map(|v| (v, 3)).map_err(|_| NameError::BadEscape)
         }
         [a, ..] if a.is_ascii_digit() => Err(NameError::BadEscape),
         [x, ..] => Ok((*x, 1)),
@@ -497,10 +488,7 @@ mod tests {
         assert_eq!(n("a\\032b.c").to_string(), "a\\032b.c.");
         assert_eq!(n(".").to_string(), ".");
         let origin = n("example.com");
-        assert_eq!(
-            Name::parse("www", Some(&origin)).unwrap(),
-            n("www.example.com")
-        );
+        assert_eq!(Name::parse("www", Some(&origin)).unwrap(), n("www.example.com"));
         assert!(Name::parse("www", None).is_err());
         assert!(Name::parse("a..b", Some(&origin)).is_err());
         assert!(Name::parse(&"a".repeat(64), Some(&origin)).is_err());
@@ -511,15 +499,8 @@ mod tests {
     fn canonical_order_rfc4034_example() {
         // RFC 4034 §6.1 example, in order.
         let ordered = [
-            "example",
-            "a.example",
-            "yljkjljk.a.example",
-            "Z.a.example",
-            "zABC.a.EXAMPLE",
-            "z.example",
-            "\\001.z.example",
-            "*.z.example",
-            "\\200.z.example",
+            "example", "a.example", "yljkjljk.a.example", "Z.a.example", "zABC.a.EXAMPLE",
+            "z.example", "\\001.z.example", "*.z.example", "\\200.z.example",
         ];
         for w in ordered.windows(2) {
             assert!(n(w[0]) < n(w[1]), "{} < {}", w[0], w[1]);
@@ -536,9 +517,7 @@ mod tests {
         assert_eq!(n("a.b.c").parent().unwrap(), n("b.c"));
         assert_eq!(n("a.b.c").strip_left(2), n("c"));
         assert_eq!(
-            n("x.a.example")
-                .replace_suffix(&n("a.example"), &n("b.test"))
-                .unwrap(),
+            n("x.a.example").replace_suffix(&n("a.example"), &n("b.test")).unwrap(),
             n("x.b.test")
         );
     }
