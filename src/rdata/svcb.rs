@@ -176,13 +176,27 @@ pub(crate) fn encode(
         if params.iter().any(|(p, _)| *p == k) {
             return Err((idx, RdataError::bad("SvcParam (duplicate key)", key)));
         }
-        if value.is_none() && !matches!(k, 2) && k < 8 {
-            return Err((idx, RdataError::bad("SvcParam (value required)", key)));
-        }
+        // `keyNNNNN=` takes the value's wire form even for keys that have
+        // names (RFC 9460 §2.1), as BIND and Knot read it.
+        let generic = key.len() > 3 && key[..3].eq_ignore_ascii_case(b"key");
         let mut v = Vec::new();
-        encode_value(k, value.as_ref(), &mut v).map_err(|e| (idx, e))?;
+        if generic {
+            unescape_into(&mut v, value.map_or(&b""[..], |t| t.text)).map_err(|e| (idx, e))?;
+        } else {
+            if value.is_none() && k != 2 {
+                return Err((idx, RdataError::bad("SvcParam (value required)", key)));
+            }
+            encode_value(k, value.as_ref(), &mut v).map_err(|e| (idx, e))?;
+        }
         if v.len() > 65535 {
             return Err((idx, RdataError::bad("SvcParam value (too long)", key)));
+        }
+        let mut one = Vec::with_capacity(4 + v.len());
+        one.extend_from_slice(&k.to_be_bytes());
+        one.extend_from_slice(&(v.len() as u16).to_be_bytes());
+        one.extend_from_slice(&v);
+        if validate(&one).is_err() {
+            return Err((idx, RdataError::bad("SvcParam value", t.text)));
         }
         params.push((k, v));
     }

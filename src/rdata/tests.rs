@@ -182,6 +182,18 @@ fn error_messages() {
     assert!(err(RType::NSEC, "a. BOGUS").contains("record type"));
     assert!(err(RType::HTTPS, "1 . port=1 port=2").contains("duplicate"));
     assert!(err(RType::HTTPS, "1 . foo=1").contains("SvcParam key"));
+    assert!(err(RType::HTTPS, "1 . key3=\\001").contains("bad SvcParam value"));
+    // Generic keys carry the wire form, also for keys that have names.
+    assert_eq!(
+        wire(
+            RType::SVCB,
+            "3 . key1=\"\\002h2\" key3=\\031\\144 key4=\"\\192\\000\\002\\005\" key65535=\"\""
+        ),
+        wire(
+            RType::SVCB,
+            "3 . alpn=h2 port=8080 ipv4hint=192.0.2.5 key65535"
+        )
+    );
     assert!(err(RType::HTTPS, "1 . mandatory=port alpn=h2")
         .contains("mandatory SvcParam key is missing"));
     assert!(err(RType::HTTPS, "1 . no-default-alpn").contains("without alpn"));
