@@ -1,5 +1,15 @@
-//! polyzone library: the pieces the binary wires together.
+//! polyzone: a hidden-primary authoritative DNS server.
+//!
+//! The crate is laid out along the data flow (see DESIGN.md): `zonefile`
+//! and `rdata` turn text into records, `zone` holds them as immutable
+//! versions and diffs, `load` joins the two, `wire` reads and writes DNS
+//! messages, `server` answers them, `config` and `cli` are the edges.
 
+pub mod cli;
+pub mod config;
+pub mod load;
 pub mod rdata;
+pub mod server;
+pub mod wire;
 pub mod zone;
 pub mod zonefile;

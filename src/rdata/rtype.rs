@@ -45,7 +45,10 @@ impl RType {
     }
     /// Types whose RRsets belong to the DNSSEC machinery rather than to the data.
     pub fn is_dnssec(self) -> bool {
-        matches!(self, RType::RRSIG | RType::NSEC | RType::NSEC3 | RType::NSEC3PARAM | RType::DNSKEY)
+        matches!(
+            self,
+            RType::RRSIG | RType::NSEC | RType::NSEC3 | RType::NSEC3PARAM | RType::DNSKEY
+        )
     }
 }
 
@@ -94,7 +97,10 @@ impl Class {
         if s.eq_ignore_ascii_case("CHAOS") {
             return Some(Class::CH);
         }
-        let rest = s.get(..5).filter(|p| p.eq_ignore_ascii_case("CLASS")).and(s.get(5..))?;
+        let rest = s
+            .get(..5)
+            .filter(|p| p.eq_ignore_ascii_case("CLASS"))
+            .and(s.get(5..))?;
         if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }

@@ -60,7 +60,11 @@ impl Name {
         loop {
             let len = *wire.get(pos).ok_or(NameError::BadWire)? as usize;
             if len > MAX_LABEL_LEN {
-                return Err(if len & 0xC0 != 0 { NameError::BadWire } else { NameError::LabelTooLong });
+                return Err(if len & 0xC0 != 0 {
+                    NameError::BadWire
+                } else {
+                    NameError::LabelTooLong
+                });
             }
             pos += 1 + len;
             if pos > MAX_NAME_LEN {
@@ -163,7 +167,10 @@ impl Name {
 
     /// Labels from the leftmost one, without the root label.
     pub fn labels(&self) -> Labels<'_> {
-        Labels { wire: &self.0, pos: 0 }
+        Labels {
+            wire: &self.0,
+            pos: 0,
+        }
     }
 
     /// Number of labels, not counting the root label.
@@ -320,7 +327,9 @@ pub fn unescape(rest: &[u8]) -> Result<(u8, usize), NameError> {
     match rest {
         [a, b, c, ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
             let v = (a - b'0') as u32 * 100 + (b - b'0') as u32 * 10 + (c - b'0') as u32;
-            u8::try_from(v).map(|v| (v, 3)).map_err(|_| NameError::BadEscape)
+            u8::try_from(v)
+                .map(|v| (v, 3))
+                .map_err(|_| NameError::BadEscape)
         }
         [a, ..] if a.is_ascii_digit() => Err(NameError::BadEscape),
         [x, ..] => Ok((*x, 1)),
@@ -419,21 +428,46 @@ fn fold_mask(w: &[u8; 8]) -> u64 {
 impl Ord for Name {
     /// Canonical DNS name order (RFC 4034 §6.1).
     fn cmp(&self, other: &Name) -> Ordering {
-        let a: Vec<&[u8]> = self.labels().collect();
-        let b: Vec<&[u8]> = other.labels().collect();
-        for (la, lb) in a.iter().rev().zip(b.iter().rev()) {
-            let ord = cmp_label(la, lb);
-            if ord != Ordering::Equal {
-                return ord;
-            }
-        }
-        a.len().cmp(&b.len())
+        canonical_cmp_wire(&self.0, &other.0)
     }
 }
 impl PartialOrd for Name {
     fn partial_cmp(&self, other: &Name) -> Option<Ordering> {
         Some(self.cmp(other))
     }
+}
+
+/// Canonical order (RFC 4034 §6.1) of two names given in wire form.
+pub fn canonical_cmp_wire(a: &[u8], b: &[u8]) -> Ordering {
+    let mut la: [u8; 128] = [0; 128];
+    let mut lb: [u8; 128] = [0; 128];
+    let na = label_starts(a, &mut la);
+    let nb = label_starts(b, &mut lb);
+    for (&pa, &pb) in la[..na].iter().rev().zip(lb[..nb].iter().rev()) {
+        let (pa, pb) = (pa as usize, pb as usize);
+        let x = &a[pa + 1..pa + 1 + a[pa] as usize];
+        let y = &b[pb + 1..pb + 1 + b[pb] as usize];
+        let ord = cmp_label(x, y);
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    na.cmp(&nb)
+}
+
+/// Fills `out` with the offset of each label of a wire name; returns the count.
+fn label_starts(wire: &[u8], out: &mut [u8; 128]) -> usize {
+    let mut pos = 0usize;
+    let mut n = 0usize;
+    while let Some(&len) = wire.get(pos) {
+        if len == 0 || n == out.len() || pos + 1 + len as usize > wire.len() {
+            break;
+        }
+        out[n] = pos as u8;
+        n += 1;
+        pos += 1 + len as usize;
+    }
+    n
 }
 
 fn cmp_label(a: &[u8], b: &[u8]) -> Ordering {
@@ -488,7 +522,10 @@ mod tests {
         assert_eq!(n("a\\032b.c").to_string(), "a\\032b.c.");
         assert_eq!(n(".").to_string(), ".");
         let origin = n("example.com");
-        assert_eq!(Name::parse("www", Some(&origin)).unwrap(), n("www.example.com"));
+        assert_eq!(
+            Name::parse("www", Some(&origin)).unwrap(),
+            n("www.example.com")
+        );
         assert!(Name::parse("www", None).is_err());
         assert!(Name::parse("a..b", Some(&origin)).is_err());
         assert!(Name::parse(&"a".repeat(64), Some(&origin)).is_err());
@@ -499,8 +536,15 @@ mod tests {
     fn canonical_order_rfc4034_example() {
         // RFC 4034 §6.1 example, in order.
         let ordered = [
-            "example", "a.example", "yljkjljk.a.example", "Z.a.example", "zABC.a.EXAMPLE",
-            "z.example", "\\001.z.example", "*.z.example", "\\200.z.example",
+            "example",
+            "a.example",
+            "yljkjljk.a.example",
+            "Z.a.example",
+            "zABC.a.EXAMPLE",
+            "z.example",
+            "\\001.z.example",
+            "*.z.example",
+            "\\200.z.example",
         ];
         for w in ordered.windows(2) {
             assert!(n(w[0]) < n(w[1]), "{} < {}", w[0], w[1]);
@@ -517,7 +561,9 @@ mod tests {
         assert_eq!(n("a.b.c").parent().unwrap(), n("b.c"));
         assert_eq!(n("a.b.c").strip_left(2), n("c"));
         assert_eq!(
-            n("x.a.example").replace_suffix(&n("a.example"), &n("b.test")).unwrap(),
+            n("x.a.example")
+                .replace_suffix(&n("a.example"), &n("b.test"))
+                .unwrap(),
             n("x.b.test")
         );
     }

@@ -16,7 +16,13 @@ pub struct Record {
 
 impl Record {
     pub fn new(owner: Name, rtype: RType, ttl: u32, rdata: impl Into<Box<[u8]>>) -> Record {
-        Record { owner, class: Class::IN, ttl, rtype, rdata: rdata.into() }
+        Record {
+            owner,
+            class: Class::IN,
+            ttl,
+            rtype,
+            rdata: rdata.into(),
+        }
     }
 
     /// Same owner (ignoring case), class, type and rdata: the identity of an

@@ -37,7 +37,10 @@ pub fn have(tool: &str) -> bool {
 /// Panics with a clear message when a required tool is missing: CI installs
 /// every peer, so a missing one is a setup error, not a reason to skip.
 pub fn require(tool: &str) {
-    assert!(have(tool), "required tool `{tool}` is not installed (see .ci/run)");
+    assert!(
+        have(tool),
+        "required tool `{tool}` is not installed (see .ci/run)"
+    );
 }
 
 /// A running polyzone server.
@@ -82,7 +85,12 @@ impl Server {
             .spawn()
             .expect("spawn polyzone");
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let mut server = Server { child, port, dir, addr };
+        let mut server = Server {
+            child,
+            port,
+            dir,
+            addr,
+        };
         server.wait_ready(wait_zone);
         server
     }
@@ -98,7 +106,10 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("polyzone did not answer SOA for {zone} in 30 s; log:\n{}", self.log());
+        panic!(
+            "polyzone did not answer SOA for {zone} in 30 s; log:\n{}",
+            self.log()
+        );
     }
 
     /// The server's stderr so far.
@@ -112,13 +123,18 @@ impl Server {
 
     /// Sends a signal to the server process.
     pub fn signal(&self, sig: &str) {
-        let _ = Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status();
     }
 
     /// Runs `dig` against this server with extra arguments.
     pub fn dig(&self, args: &[&str]) -> String {
         let mut cmd = Command::new("dig");
-        cmd.arg(format!("@{}", self.addr.ip())).arg("-p").arg(self.port.to_string());
+        cmd.arg(format!("@{}", self.addr.ip()))
+            .arg("-p")
+            .arg(self.port.to_string());
         cmd.args(["+norec", "+time=2", "+tries=1"]);
         cmd.args(args);
         out_str(cmd.output().expect("run dig"))
@@ -127,7 +143,9 @@ impl Server {
     /// Runs `kdig` against this server with extra arguments.
     pub fn kdig(&self, args: &[&str]) -> String {
         let mut cmd = Command::new("kdig");
-        cmd.arg(format!("@{}", self.addr.ip())).arg("-p").arg(self.port.to_string());
+        cmd.arg(format!("@{}", self.addr.ip()))
+            .arg("-p")
+            .arg(self.port.to_string());
         cmd.args(["+norec", "+time=2", "+retry=0"]);
         cmd.args(args);
         out_str(cmd.output().expect("run kdig"))
@@ -156,7 +174,11 @@ pub fn soa_answers(addr: SocketAddr, zone: &str) -> bool {
     };
     let _ = sock.set_read_timeout(Some(Duration::from_millis(200)));
     let mut q = vec![0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
-    for label in zone.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+    for label in zone
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
         q.push(label.len() as u8);
         q.extend_from_slice(label.as_bytes());
     }

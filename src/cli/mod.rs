@@ -1,0 +1,157 @@
+//! The command line: turns arguments into library calls, and errors into
+//! messages that say what to do next.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+use crate::load::load_zone;
+use crate::zone::name::Name;
+
+#[derive(Parser)]
+#[command(
+    name = "polyzone",
+    version,
+    about = "Hidden-primary authoritative DNS server"
+)]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
+    /// Validate the config and every zone file.
+    Check {
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
+    /// Zone commands.
+    Zone {
+        #[command(subcommand)]
+        command: ZoneCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ZoneCommand {
+    /// Print a zone in BIND format on stdout.
+    Export {
+        zone: String,
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let result = match cli.command {
+        Command::Serve { config } => serve(&config),
+        Command::Check { config } => return check(&config),
+        Command::Zone {
+            command: ZoneCommand::Export { zone, config },
+        } => export(&config, &zone),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("polyzone: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("POLYZONE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn serve(path: &std::path::Path) -> anyhow::Result<()> {
+    let config = Config::load(path).context("loading the configuration")?;
+    crate::server::run(config)
+}
+
+/// Validates everything; prints each problem as `file:line:col: message`.
+fn check(path: &std::path::Path) -> ExitCode {
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut failed = false;
+    for zc in &config.zones {
+        match load_zone(zc) {
+            Ok(loaded) => {
+                for w in &loaded.warnings {
+                    eprintln!("warning: {w}");
+                }
+                println!(
+                    "{}: ok, serial {}, {} records",
+                    zc.name,
+                    loaded.version.serial(),
+                    loaded.version.record_count()
+                );
+            }
+            Err(e) => {
+                failed = true;
+                for err in &e.errors {
+                    eprintln!("{err}");
+                }
+                eprintln!("{}: zone not loadable", zc.name);
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn export(path: &std::path::Path, zone: &str) -> anyhow::Result<()> {
+    let config = Config::load(path).context("loading the configuration")?;
+    let name: Name = zone
+        .parse()
+        .map_err(|e| anyhow::anyhow!("`{zone}` is not a zone name: {e}"))?;
+    let zc = config
+        .zones
+        .iter()
+        .find(|z| z.name == name)
+        .with_context(|| format!("zone {name} is not in {}", path.display()))?;
+    let loaded = load_zone(zc)?;
+    let records = loaded.version.records_canonical();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    crate::zonefile::write_zone(&mut out, loaded.version.apex(), records.iter())?;
+    out.flush()?;
+    Ok(())
+}

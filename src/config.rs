@@ -1,0 +1,294 @@
+//! The TOML configuration (`polyzone.toml`): parsing, validation, defaults.
+//!
+//! Unknown keys are errors (a misspelt key must never be silently
+//! ignored), and every error names the key. Relative paths are resolved
+//! against the directory of the config file, so a deployment directory can
+//! be moved or run from anywhere.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::zone::name::Name;
+
+/// A problem with the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {key}: {message}")]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+}
+
+/// A duration written `90s`, `15m`, `2h`, `14d` or `1w` (or plain seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl std::str::FromStr for HumanDuration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("`{s}` is not a duration like 90s, 15m, 14d"))?;
+        let mult = match unit {
+            "" | "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 604_800,
+            _ => {
+                return Err(format!(
+                    "`{s}`: unknown unit `{unit}` (use s, m, h, d or w)"
+                ))
+            }
+        };
+        Ok(HumanDuration(Duration::from_secs(n.saturating_mul(mult))))
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Secs(u64),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
+            Raw::Secs(n) => Ok(HumanDuration(Duration::from_secs(n))),
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    pub server: ServerConfig,
+    pub zones: Vec<ZoneConfig>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: Vec<SocketAddr>,
+    /// Control API address (used by the control API; reserved until then).
+    pub api_listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub keys_dir: PathBuf,
+    /// Largest UDP answer (and the size advertised in OPT).
+    pub udp_payload_max: u16,
+    pub tcp_idle_timeout: HumanDuration,
+    pub tcp_max_connections: usize,
+    /// UDP worker threads per address; default: one per core.
+    pub udp_workers: Option<usize>,
+}
+
+/// One `[[zone]]`.
+#[derive(Debug, Clone)]
+pub struct ZoneConfig {
+    pub name: Name,
+    /// The zone file, resolved against the config's directory.
+    pub file: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    server: Option<RawServer>,
+    #[serde(default)]
+    zone: Vec<RawZone>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Vec<String>>,
+    api_listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    keys_dir: Option<PathBuf>,
+    udp_payload_max: Option<u16>,
+    tcp_idle_timeout: Option<HumanDuration>,
+    tcp_max_connections: Option<usize>,
+    udp_workers: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawZone {
+    name: String,
+    file: PathBuf,
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses config text; `path` locates relative paths and names errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+            message,
+        };
+        let s = raw.server.unwrap_or_default();
+        let listen_raw = s.listen.unwrap_or_else(|| vec!["127.0.0.1:5300".into()]);
+        if listen_raw.is_empty() {
+            return Err(invalid(
+                "server.listen",
+                "needs at least one address".into(),
+            ));
+        }
+        let mut listen = Vec::new();
+        for a in &listen_raw {
+            listen.push(a.parse::<SocketAddr>().map_err(|_| {
+                invalid(
+                    "server.listen",
+                    format!("`{a}` is not an address:port (e.g. 127.0.0.1:5300 or [::1]:5300)"),
+                )
+            })?);
+        }
+        let api_raw = s.api_listen.unwrap_or_else(|| "127.0.0.1:8300".into());
+        let api_listen = api_raw.parse::<SocketAddr>().map_err(|_| {
+            invalid(
+                "server.api_listen",
+                format!("`{api_raw}` is not an address:port"),
+            )
+        })?;
+        let udp_payload_max = s.udp_payload_max.unwrap_or(1232);
+        if !(512..=4096).contains(&udp_payload_max) {
+            return Err(invalid(
+                "server.udp_payload_max",
+                format!("{udp_payload_max} is outside 512..=4096"),
+            ));
+        }
+        let tcp_max_connections = s.tcp_max_connections.unwrap_or(512);
+        if tcp_max_connections == 0 {
+            return Err(invalid(
+                "server.tcp_max_connections",
+                "must be at least 1".into(),
+            ));
+        }
+        if s.udp_workers == Some(0) {
+            return Err(invalid("server.udp_workers", "must be at least 1".into()));
+        }
+        let server = ServerConfig {
+            listen,
+            api_listen,
+            data_dir: base.join(s.data_dir.unwrap_or_else(|| "data".into())),
+            keys_dir: base.join(s.keys_dir.unwrap_or_else(|| "keys".into())),
+            udp_payload_max,
+            tcp_idle_timeout: s
+                .tcp_idle_timeout
+                .unwrap_or(HumanDuration(Duration::from_secs(10))),
+            tcp_max_connections,
+            udp_workers: s.udp_workers,
+        };
+        let mut zones: Vec<ZoneConfig> = Vec::new();
+        for (i, z) in raw.zone.into_iter().enumerate() {
+            let key = format!("zone[{i}].name");
+            let name: Name = z
+                .name
+                .parse()
+                .map_err(|e| invalid(&key, format!("`{}`: {e}", z.name)))?;
+            if zones.iter().any(|o| o.name == name) {
+                return Err(invalid(&key, format!("zone {name} is configured twice")));
+            }
+            zones.push(ZoneConfig {
+                name,
+                file: base.join(z.file),
+            });
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            server,
+            zones,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(t: &str) -> Result<Config, ConfigError> {
+        Config::parse(t, Path::new("/etc/pz/polyzone.toml"))
+    }
+
+    #[test]
+    fn defaults_and_paths() {
+        let c =
+            parse("[[zone]]\nname = \"example.com\"\nfile = \"zones/example.com.zone\"\n").unwrap();
+        assert_eq!(c.server.listen, vec!["127.0.0.1:5300".parse().unwrap()]);
+        assert_eq!(c.server.udp_payload_max, 1232);
+        assert_eq!(
+            c.zones[0].file,
+            PathBuf::from("/etc/pz/zones/example.com.zone")
+        );
+        assert_eq!(c.server.data_dir, PathBuf::from("/etc/pz/data"));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = parse("[server]\nlisten = [\"127.0.0.1:5300\"]\nlisen = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lisen"), "{e}");
+        let e = parse("[server]\nlisten = [\"localhost\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("server.listen"), "{e}");
+        let e = parse("[server]\nudp_payload_max = 100\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("server.udp_payload_max"), "{e}");
+        let e = parse("[[zone]]\nname = \"a..b\"\nfile = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("zone[0].name"), "{e}");
+        let e = parse("[server]\ntcp_idle_timeout = \"5q\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tcp_idle_timeout"), "{e}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            "90s".parse::<HumanDuration>().unwrap().0,
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            "14d".parse::<HumanDuration>().unwrap().0,
+            Duration::from_secs(14 * 86_400)
+        );
+        assert!("1y".parse::<HumanDuration>().is_err());
+    }
+}

@@ -1,0 +1,455 @@
+//! The answer logic of an authoritative server (RFC 1034 §4.3.2), with
+//! negative answers (RFC 2308), wildcards (RFC 4592), DNAME (RFC 6672),
+//! EDNS (RFC 6891), minimal ANY (RFC 8482) and glue (RFC 9471).
+//!
+//! A lookup walks the question name from the zone apex down, one hash
+//! probe per label: a missing name ends the walk at the closest encloser
+//! (empty non-terminals are real nodes, so a missing name means nothing
+//! exists below it either); a delegation or a DNAME met on the way wins
+//! over anything deeper. Wildcards are then one more probe for `*.` plus
+//! the closest encloser. No answer scans the zone.
+
+use crate::rdata::{Class, RType};
+use crate::server::catalog::Catalog;
+use crate::wire::builder::{Full, MessageBuilder, Section};
+use crate::wire::message::{flags, opcode, rcode, Request};
+use crate::zone::name::{Name, MAX_NAME_LEN};
+use crate::zone::node::{Node, RRsetRef};
+use crate::zone::version::ZoneVersion;
+
+/// Longest CNAME/DNAME chain followed inside a zone.
+const MAX_CHAIN: usize = 12;
+/// The OPT record we append: root owner, type, class, ttl, rdlen.
+const OPT_LEN: usize = 11;
+
+/// How the request arrived, which sets the size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+/// Server-wide answer settings.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerOptions {
+    /// Largest UDP answer we send (and advertise in OPT).
+    pub udp_payload_max: u16,
+}
+
+impl Default for AnswerOptions {
+    fn default() -> Self {
+        AnswerOptions {
+            udp_payload_max: 1232,
+        }
+    }
+}
+
+/// Writes the answer to `req` into `out`.
+pub fn answer(
+    req: &Request<'_>,
+    catalog: &Catalog,
+    opts: &AnswerOptions,
+    transport: Transport,
+    out: &mut MessageBuilder,
+) {
+    let limit = match (transport, req.edns) {
+        (Transport::Tcp, _) => u16::MAX as usize,
+        (Transport::Udp, None) => 512,
+        (Transport::Udp, Some(e)) => {
+            (e.udp_size.max(512)).min(opts.udp_payload_max.max(512)) as usize
+        }
+    };
+    let reserve = if req.edns.is_some() { OPT_LEN } else { 0 };
+    let resp_flags = flags::QR | (req.flags & (0x7800 | flags::RD | flags::CD));
+    out.start(
+        req.id,
+        resp_flags,
+        Some((req.qname, req.qtype.0, req.qclass.0)),
+        limit - reserve,
+    );
+
+    let mut ext_rcode = 0u8;
+    let rc = if req.edns.is_some_and(|e| e.version > 0) {
+        // RFC 6891 §6.1.3: BADVERS, no answer.
+        ext_rcode = (rcode::BADVERS >> 4) as u8;
+        rcode::BADVERS & 0xF
+    } else if req.opcode != opcode::QUERY {
+        rcode::NOTIMP
+    } else if req.qtype == RType::OPT {
+        rcode::FORMERR
+    } else if matches!(req.qtype, RType::AXFR | RType::IXFR) {
+        // Zone transfers are refused unless configured (not yet offered).
+        rcode::REFUSED
+    } else if req.qtype.is_meta() && req.qtype != RType::ANY {
+        rcode::NOTIMP
+    } else if req.qclass != Class::IN {
+        rcode::REFUSED
+    } else {
+        match catalog.find(req.qname_lc()) {
+            None => rcode::REFUSED,
+            Some(zone) => {
+                let version = zone.load();
+                let mut ans = Answer {
+                    v: &version,
+                    out,
+                    transport,
+                    qtype: req.qtype,
+                    truncated: false,
+                };
+                let rc = ans.resolve(req.qname, req.qname_lc());
+                if ans.truncated {
+                    out.rollback_to_question();
+                    out.set_flags(flags::TC, 0);
+                }
+                rc
+            }
+        }
+    };
+    out.set_rcode(rc);
+    if let Some(e) = req.edns {
+        out.set_limit(limit);
+        out.push_opt(opts.udp_payload_max, ext_rcode, e.dnssec_ok);
+    }
+}
+
+/// The state of one answer being built.
+struct Answer<'a, 'b> {
+    v: &'a ZoneVersion,
+    out: &'b mut MessageBuilder,
+    transport: Transport,
+    qtype: RType,
+    truncated: bool,
+}
+
+/// Where a name leads in a zone.
+enum Lookup<'a> {
+    /// The name exists (possibly as an empty non-terminal).
+    Exact(&'a Node),
+    /// The name is at or below a delegation.
+    Referral(&'a Node),
+    /// The name is below a DNAME.
+    Dname(&'a Node),
+    /// The name does not exist; a wildcard at the closest encloser matches.
+    Wildcard(&'a Node),
+    /// The name does not exist.
+    NxDomain,
+}
+
+/// The wire name after dropping `n` leftmost labels.
+fn strip(wire: &[u8], n: usize) -> &[u8] {
+    let mut pos = 0usize;
+    for _ in 0..n {
+        match wire.get(pos) {
+            Some(&0) | None => break,
+            Some(&len) => pos += 1 + len as usize,
+        }
+    }
+    &wire[pos.min(wire.len())..]
+}
+
+fn label_count(wire: &[u8]) -> usize {
+    let mut pos = 0usize;
+    let mut n = 0usize;
+    while let Some(&len) = wire.get(pos) {
+        if len == 0 {
+            break;
+        }
+        n += 1;
+        pos += 1 + len as usize;
+    }
+    n
+}
+
+impl<'a> Answer<'a, '_> {
+    /// Finds what `lc` (lowercase wire, inside the zone) leads to.
+    fn lookup(&self, lc: &[u8], qtype: RType) -> Lookup<'a> {
+        let v = self.v;
+        let rel = label_count(lc).saturating_sub(v.apex().label_count());
+        let mut ce_wire = v.apex().as_wire();
+        // Ancestors strictly between the apex and the name, top down.
+        for k in (1..rel).rev() {
+            let suffix = strip(lc, k);
+            match v.find(suffix) {
+                None => return self.no_name(ce_wire),
+                Some(node) => {
+                    if node.has(RType::NS) {
+                        return Lookup::Referral(node);
+                    }
+                    if node.has(RType::DNAME) {
+                        return Lookup::Dname(node);
+                    }
+                    ce_wire = suffix;
+                }
+            }
+        }
+        match v.find(lc) {
+            Some(node) => {
+                // At a delegation point only DS is answered from this side
+                // (RFC 4035 §3.1.4.1); everything else is a referral.
+                if rel > 0 && node.has(RType::NS) && qtype != RType::DS {
+                    Lookup::Referral(node)
+                } else {
+                    Lookup::Exact(node)
+                }
+            }
+            None => self.no_name(ce_wire),
+        }
+    }
+
+    /// The name does not exist below `ce` (its closest encloser): a
+    /// wildcard `*.ce` may match (RFC 4592 §3.3.1).
+    fn no_name(&self, ce: &[u8]) -> Lookup<'a> {
+        let mut buf = [0u8; MAX_NAME_LEN + 2];
+        if ce.len() + 2 > MAX_NAME_LEN {
+            return Lookup::NxDomain;
+        }
+        buf[0] = 1;
+        buf[1] = b'*';
+        buf[2..2 + ce.len()].copy_from_slice(ce);
+        match self.v.find(&buf[..2 + ce.len()]) {
+            Some(w) => Lookup::Wildcard(w),
+            None => Lookup::NxDomain,
+        }
+    }
+
+    /// Answers for `owner` (wire, case to write) following CNAME and DNAME
+    /// chains inside the zone; returns the RCODE.
+    fn resolve(&mut self, qname: &[u8], qname_lc: &[u8]) -> u16 {
+        let mut owner: Vec<u8> = qname.to_vec();
+        let mut lc: Vec<u8> = qname_lc.to_vec();
+        let mut visited: Vec<Vec<u8>> = Vec::new();
+        let mut authoritative = true;
+        for _ in 0..MAX_CHAIN {
+            let found = self.lookup(&lc, self.qtype);
+            let next = match found {
+                // An existing name keeps the case it has in the zone; a
+                // synthesized one takes the case it was asked with.
+                Lookup::Exact(node) => self.answer_node(node.owner_wire(), node),
+                Lookup::Wildcard(node) => self.answer_node(&owner, node),
+                Lookup::Referral(cut) => {
+                    if self.out.count(Section::Answer) == 0 {
+                        authoritative = false;
+                    }
+                    self.referral(cut);
+                    Step::Done(rcode::NOERROR)
+                }
+                Lookup::Dname(node) => self.dname(&owner, node),
+                Lookup::NxDomain => {
+                    self.negative();
+                    Step::Done(rcode::NXDOMAIN)
+                }
+            };
+            match next {
+                Step::Done(rc) => {
+                    if authoritative {
+                        self.out.set_flags(flags::AA, 0);
+                    }
+                    return rc;
+                }
+                Step::Follow(target) => {
+                    visited.push(lc.clone());
+                    let mut t = target.clone();
+                    crate::zone::name::lowercase_wire(&mut t);
+                    let in_zone =
+                        Name::from_wire(&t).is_ok_and(|n| n.is_subdomain_of(self.v.apex()));
+                    if !in_zone || visited.contains(&t) {
+                        // The chain leaves the zone (or loops): the answer
+                        // so far is authoritative and complete.
+                        if authoritative {
+                            self.out.set_flags(flags::AA, 0);
+                        }
+                        return rcode::NOERROR;
+                    }
+                    owner = target;
+                    lc = t;
+                }
+                Step::YxDomain => {
+                    if authoritative {
+                        self.out.set_flags(flags::AA, 0);
+                    }
+                    return rcode::YXDOMAIN;
+                }
+            }
+        }
+        if authoritative {
+            self.out.set_flags(flags::AA, 0);
+        }
+        rcode::NOERROR
+    }
+
+    /// Answers from a node that matched (exactly or as a wildcard).
+    fn answer_node(&mut self, owner: &[u8], node: &'a Node) -> Step {
+        let qtype = self.qtype;
+        if qtype == RType::ANY {
+            return self.any(owner, node);
+        }
+        if let Some(set) = node.get(qtype) {
+            self.push(Section::Answer, owner, set);
+            self.additional_for(set);
+            return Step::Done(rcode::NOERROR);
+        }
+        if let Some(cname) = node.get(RType::CNAME) {
+            self.push(Section::Answer, owner, cname);
+            return match cname.first() {
+                Some(target) => Step::Follow(target.to_vec()),
+                None => Step::Done(rcode::NOERROR),
+            };
+        }
+        self.negative();
+        Step::Done(rcode::NOERROR)
+    }
+
+    /// RFC 8482 §4.2: over UDP one RRset stands for all; over TCP all of them.
+    fn any(&mut self, owner: &[u8], node: &'a Node) -> Step {
+        if node.is_empty() {
+            self.negative();
+            return Step::Done(rcode::NOERROR);
+        }
+        for set in node.rrsets() {
+            self.push(Section::Answer, owner, set);
+            if self.transport == Transport::Udp {
+                break;
+            }
+        }
+        Step::Done(rcode::NOERROR)
+    }
+
+    /// RFC 6672 §3.1: the DNAME, a synthesized CNAME, then the new name.
+    fn dname(&mut self, owner: &[u8], node: &'a Node) -> Step {
+        let Some(set) = node.get(RType::DNAME) else {
+            return Step::Done(rcode::SERVFAIL);
+        };
+        self.push(Section::Answer, node.owner_wire(), set);
+        let Some(target) = set.first() else {
+            return Step::Done(rcode::SERVFAIL);
+        };
+        let keep = owner.len() - node.owner_wire().len();
+        if keep + target.len() > MAX_NAME_LEN {
+            return Step::YxDomain;
+        }
+        let mut synth = Vec::with_capacity(keep + target.len());
+        synth.extend_from_slice(&owner[..keep]);
+        synth.extend_from_slice(target);
+        if self
+            .out
+            .push_rr(Section::Answer, owner, RType::CNAME, 1, set.ttl, &synth)
+            .is_err()
+        {
+            self.truncated = true;
+            return Step::Done(rcode::NOERROR);
+        }
+        if self.qtype == RType::CNAME {
+            // The synthesized CNAME is the answer (RFC 1034 §4.3.2 step 3a).
+            return Step::Done(rcode::NOERROR);
+        }
+        Step::Follow(synth)
+    }
+
+    /// A delegation: NS in authority, glue in additional (AA left clear).
+    fn referral(&mut self, cut: &'a Node) {
+        let Some(ns) = cut.get(RType::NS) else { return };
+        self.push(Section::Authority, cut.owner_wire(), ns);
+        let cut_name = cut.owner();
+        for target in ns.rdatas() {
+            let Ok(t) = Name::from_wire(target) else {
+                continue;
+            };
+            if !t.is_subdomain_of(self.v.apex()) {
+                continue;
+            }
+            // Glue below the cut must fit (RFC 9471 §3); sibling glue may be left out.
+            let required = t.is_subdomain_of(&cut_name);
+            if let Some(node) = self.v.find(target) {
+                for rtype in [RType::A, RType::AAAA] {
+                    if let Some(set) = node.get(rtype) {
+                        let r = self.out.push_rrset(
+                            Section::Additional,
+                            target,
+                            rtype,
+                            1,
+                            set.ttl,
+                            set.rdatas(),
+                        );
+                        if r.is_err() && required && self.transport == Transport::Udp {
+                            self.truncated = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The SOA in authority for NXDOMAIN and NODATA (RFC 2308 §3).
+    fn negative(&mut self) {
+        let v = self.v;
+        if let Some(soa) = v.soa() {
+            let ttl = v.negative_ttl();
+            let r = self.out.push_rrset(
+                Section::Authority,
+                v.apex().as_wire(),
+                RType::SOA,
+                1,
+                ttl,
+                soa.rdatas(),
+            );
+            if r.is_err() {
+                self.truncated = true;
+            }
+        }
+    }
+
+    /// Addresses of the names an NS, MX or SRV answer points to, when this
+    /// zone has them; left out quietly when they do not fit.
+    fn additional_for(&mut self, set: RRsetRef<'a>) {
+        let offset = match set.rtype {
+            RType::NS => 0,
+            RType::MX => 2,
+            RType::SRV => 6,
+            _ => return,
+        };
+        for rd in set.rdatas() {
+            let Some(target) = rd.get(offset..) else {
+                continue;
+            };
+            let Ok(len) = Name::wire_len(target) else {
+                continue;
+            };
+            let target = &target[..len];
+            if let Some(node) = self.v.find(target) {
+                for rtype in [RType::A, RType::AAAA] {
+                    if let Some(addr) = node.get(rtype) {
+                        let _ = self.out.push_rrset(
+                            Section::Additional,
+                            target,
+                            rtype,
+                            1,
+                            addr.ttl,
+                            addr.rdatas(),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds an RRset to a required section; marks truncation if it does not fit.
+    fn push(&mut self, section: Section, owner: &[u8], set: RRsetRef<'_>) {
+        if self.truncated {
+            return;
+        }
+        let r: Result<(), Full> =
+            self.out
+                .push_rrset(section, owner, set.rtype, 1, set.ttl, set.rdatas());
+        if r.is_err() {
+            self.truncated = true;
+        }
+    }
+}
+
+/// What to do after answering for one name.
+enum Step {
+    Done(u16),
+    /// Continue with this name (wire, case as written in the zone).
+    Follow(Vec<u8>),
+    YxDomain,
+}

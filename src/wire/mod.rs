@@ -1,0 +1,4 @@
+//! DNS messages on the wire: parsing requests, building responses.
+
+pub mod builder;
+pub mod message;

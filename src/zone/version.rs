@@ -1,0 +1,415 @@
+//! One immutable version of a zone: every node by name, and the lookups the
+//! answer logic needs.
+//!
+//! Nodes live in a hash table keyed by the owner name folded to lowercase,
+//! so that every lookup — exact match, closest encloser (one probe per
+//! label), wildcard (`*.` + closest encloser) — costs O(labels), never a
+//! scan or a tree walk. Canonical order is produced on demand for export
+//! and transfers, where it is needed once per pass over the whole zone.
+//!
+//! Empty non-terminals are real (empty) nodes, so "no node" always means
+//! "no name at or below here", which is what makes the closest-encloser
+//! search and the wildcard rules of RFC 4592 a handful of probes.
+//!
+//! Versions are immutable: [`ZoneVersion::apply`] builds the next version
+//! from a [`Diff`] and leaves this one to the readers that still hold it.
+
+use std::cmp::Ordering;
+
+use hashbrown::HashTable;
+
+use crate::rdata::{Class, RType};
+use crate::zone::diff::{Diff, DiffError};
+use crate::zone::name::{canonical_cmp_wire, Name, MAX_NAME_LEN};
+use crate::zone::node::{Node, RRset, RRsetRef};
+use crate::zone::record::Record;
+
+/// The hasher shared by every version of every zone (fixed keys, so a
+/// table can be cloned into the next version without rehashing).
+fn hasher() -> &'static ahash::RandomState {
+    static H: std::sync::OnceLock<ahash::RandomState> = std::sync::OnceLock::new();
+    H.get_or_init(ahash::RandomState::new)
+}
+
+/// Hash of a wire name folded to lowercase.
+#[inline]
+pub(crate) fn hash_name(wire: &[u8]) -> u64 {
+    if wire.iter().any(u8::is_ascii_uppercase) {
+        let mut buf = [0u8; MAX_NAME_LEN];
+        let n = wire.len().min(MAX_NAME_LEN);
+        for (d, s) in buf[..n].iter_mut().zip(wire) {
+            *d = s.to_ascii_lowercase();
+        }
+        hasher().hash_one(&buf[..n])
+    } else {
+        hasher().hash_one(wire)
+    }
+}
+
+/// An immutable, complete zone at one serial.
+#[derive(Clone)]
+pub struct ZoneVersion {
+    apex: Name,
+    class: Class,
+    serial: u32,
+    neg_ttl: u32,
+    nodes: HashTable<Node>,
+    records: usize,
+}
+
+impl std::fmt::Debug for ZoneVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZoneVersion")
+            .field("apex", &self.apex)
+            .field("serial", &self.serial)
+            .field("names", &self.nodes.len())
+            .field("records", &self.records)
+            .finish()
+    }
+}
+
+/// A zone that is not fit to serve.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ZoneError {
+    #[error("zone {0} has no SOA record at its apex")]
+    NoSoa(Name),
+    #[error("zone {0} has more than one SOA record")]
+    MultipleSoa(Name),
+    #[error("zone {0} has no NS records at its apex")]
+    NoNs(Name),
+    #[error("{0}")]
+    Node(#[from] crate::zone::node::NodeError),
+}
+
+impl ZoneVersion {
+    /// Assembles a version from a filled node table and checks the apex.
+    pub(crate) fn from_table(
+        apex: Name,
+        class: Class,
+        nodes: HashTable<Node>,
+        records: usize,
+    ) -> Result<ZoneVersion, ZoneError> {
+        let mut v = ZoneVersion {
+            apex,
+            class,
+            serial: 0,
+            neg_ttl: 0,
+            nodes,
+            records,
+        };
+        v.refresh_apex()?;
+        Ok(v)
+    }
+
+    /// Re-reads serial and negative TTL from the apex SOA.
+    fn refresh_apex(&mut self) -> Result<(), ZoneError> {
+        let apex = self
+            .find(self.apex.as_wire())
+            .ok_or_else(|| ZoneError::NoSoa(self.apex.clone()))?;
+        let soa = apex
+            .get(RType::SOA)
+            .ok_or_else(|| ZoneError::NoSoa(self.apex.clone()))?;
+        if soa.len() != 1 {
+            return Err(ZoneError::MultipleSoa(self.apex.clone()));
+        }
+        if !apex.has(RType::NS) {
+            return Err(ZoneError::NoNs(self.apex.clone()));
+        }
+        let fields = soa
+            .first()
+            .and_then(soa_fields)
+            .ok_or_else(|| ZoneError::NoSoa(self.apex.clone()))?;
+        // RFC 2308 §5: negative answers carry min(SOA TTL, SOA MINIMUM).
+        let neg_ttl = soa.ttl.min(fields.minimum);
+        self.serial = fields.serial;
+        self.neg_ttl = neg_ttl;
+        Ok(())
+    }
+
+    /// The zone's apex name (case as in the zone file).
+    pub fn apex(&self) -> &Name {
+        &self.apex
+    }
+    pub fn class(&self) -> Class {
+        self.class
+    }
+    /// The SOA serial of this version.
+    pub fn serial(&self) -> u32 {
+        self.serial
+    }
+    /// TTL of negative answers: min(SOA TTL, SOA MINIMUM).
+    pub fn negative_ttl(&self) -> u32 {
+        self.neg_ttl
+    }
+    /// Number of names (empty non-terminals included).
+    pub fn name_count(&self) -> usize {
+        self.nodes.len()
+    }
+    /// Number of records.
+    pub fn record_count(&self) -> usize {
+        self.records
+    }
+
+    /// The node for a wire name (any case).
+    #[inline]
+    pub fn find(&self, wire: &[u8]) -> Option<&Node> {
+        self.nodes.find(hash_name(wire), |n| {
+            n.owner_wire().eq_ignore_ascii_case(wire)
+        })
+    }
+
+    /// The node for a name.
+    pub fn node(&self, name: &Name) -> Option<&Node> {
+        self.find(name.as_wire())
+    }
+
+    /// The apex node (always present in a valid version).
+    pub fn apex_node(&self) -> Option<&Node> {
+        self.find(self.apex.as_wire())
+    }
+
+    /// The apex SOA RRset.
+    pub fn soa(&self) -> Option<RRsetRef<'_>> {
+        self.apex_node().and_then(|n| n.get(RType::SOA))
+    }
+
+    /// All nodes, in no particular order.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.iter()
+    }
+
+    /// All nodes in DNSSEC canonical order (RFC 4034 §6.1).
+    pub fn nodes_canonical(&self) -> Vec<&Node> {
+        let mut v: Vec<&Node> = self.nodes.iter().collect();
+        v.sort_unstable_by(|a, b| canonical_cmp_wire(a.owner_wire(), b.owner_wire()));
+        v
+    }
+
+    /// Every record in canonical order, the apex SOA first (zone-file and
+    /// AXFR order).
+    pub fn records_canonical(&self) -> Vec<Record> {
+        let mut out = Vec::with_capacity(self.records);
+        let nodes = self.nodes_canonical();
+        for node in &nodes {
+            let owner = node.owner();
+            let is_apex = owner == self.apex;
+            let mut sets: Vec<RRsetRef<'_>> = node.rrsets().collect();
+            if is_apex {
+                // SOA first at the apex.
+                sets.sort_by_key(|s| {
+                    if s.rtype == RType::SOA {
+                        0
+                    } else {
+                        1 + s.rtype.0 as u32
+                    }
+                });
+            }
+            for set in sets {
+                for rd in set.rdatas() {
+                    out.push(Record {
+                        owner: owner.clone(),
+                        class: self.class,
+                        ttl: set.ttl,
+                        rtype: set.rtype,
+                        rdata: rd.into(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The next version: this one with `diff` applied. Every removed
+    /// record must exist and every added one must not (IXFR semantics);
+    /// the diff must replace the SOA, and the result must still be a
+    /// servable zone.
+    pub fn apply(&self, diff: &Diff) -> Result<ZoneVersion, DiffError> {
+        if diff.serial_from != self.serial {
+            return Err(DiffError::SerialMismatch {
+                have: self.serial,
+                diff_from: diff.serial_from,
+            });
+        }
+        let mut next = self.clone();
+        for rec in &diff.removed {
+            next.remove_record(rec)?;
+        }
+        for rec in &diff.added {
+            next.add_record(rec)?;
+        }
+        next.refresh_apex().map_err(DiffError::Zone)?;
+        if next.serial != diff.serial_to {
+            return Err(DiffError::SerialMismatch {
+                have: next.serial,
+                diff_from: diff.serial_to,
+            });
+        }
+        Ok(next)
+    }
+
+    fn take(&mut self, wire: &[u8]) -> Option<Node> {
+        let hash = hash_name(wire);
+        match self
+            .nodes
+            .find_entry(hash, |n| n.owner_wire().eq_ignore_ascii_case(wire))
+        {
+            Ok(entry) => Some(entry.remove().0),
+            Err(_) => None,
+        }
+    }
+
+    fn put(&mut self, node: Node) {
+        let hash = hash_name(node.owner_wire());
+        self.nodes
+            .insert_unique(hash, node, |n| hash_name(n.owner_wire()));
+    }
+
+    fn remove_record(&mut self, rec: &Record) -> Result<(), DiffError> {
+        let missing = || DiffError::MissingRecord(rec.owner.to_string(), rec.rtype);
+        let node = self.take(rec.owner.as_wire()).ok_or_else(missing)?;
+        let mut sets = node.to_rrsets();
+        let children = node.children();
+        let removed = sets
+            .iter_mut()
+            .find(|s| s.rtype == rec.rtype)
+            .is_some_and(|s| s.remove(&rec.rdata));
+        if !removed {
+            self.put(node);
+            return Err(missing());
+        }
+        sets.retain(|s| !s.rdatas.is_empty());
+        self.records -= 1;
+        let owner = node.owner();
+        if sets.is_empty() && children == 0 && owner != self.apex {
+            self.unlink_from_parent(&owner);
+        } else {
+            self.put(
+                Node::build(&owner, children, &mut sets).map_err(|e| DiffError::Zone(e.into()))?,
+            );
+        }
+        Ok(())
+    }
+
+    /// After a node was removed: decrement the parent's child count and
+    /// drop parents that became empty non-terminals without children.
+    fn unlink_from_parent(&mut self, removed: &Name) {
+        let mut cur = removed.clone();
+        while let Some(parent) = cur.parent() {
+            if !parent.is_subdomain_of(&self.apex) {
+                return;
+            }
+            let Some(node) = self.take(parent.as_wire()) else {
+                return;
+            };
+            let children = node.children().saturating_sub(1);
+            if children == 0 && node.is_empty() && parent != self.apex {
+                cur = parent;
+                continue;
+            }
+            self.put(node.with_children(children));
+            return;
+        }
+    }
+
+    fn add_record(&mut self, rec: &Record) -> Result<(), DiffError> {
+        if !rec.owner.is_subdomain_of(&self.apex) {
+            return Err(DiffError::OutOfZone(rec.owner.to_string()));
+        }
+        match self.take(rec.owner.as_wire()) {
+            Some(node) => {
+                let mut sets = node.to_rrsets();
+                let added = match sets.iter_mut().find(|s| s.rtype == rec.rtype) {
+                    Some(set) => set.insert(&rec.rdata),
+                    None => {
+                        let mut set = RRset::new(rec.rtype, rec.ttl);
+                        set.insert(&rec.rdata);
+                        sets.push(set);
+                        true
+                    }
+                };
+                let rebuilt = Node::build(&node.owner(), node.children(), &mut sets);
+                match rebuilt {
+                    Ok(n) if added => self.put(n),
+                    _ => {
+                        self.put(node);
+                        return Err(DiffError::DuplicateRecord(rec.owner.to_string(), rec.rtype));
+                    }
+                }
+            }
+            None => {
+                let mut set = RRset::new(rec.rtype, rec.ttl);
+                set.insert(&rec.rdata);
+                let node = Node::build(&rec.owner, 0, &mut [set])
+                    .map_err(|e| DiffError::Zone(e.into()))?;
+                self.put(node);
+                self.link_to_parent(&rec.owner);
+            }
+        }
+        self.records += 1;
+        Ok(())
+    }
+
+    /// After a new node was inserted: count it in its parent, creating
+    /// empty non-terminals up to the first existing ancestor.
+    pub(crate) fn link_to_parent(&mut self, added: &Name) {
+        link_to_parent(&mut self.nodes, &self.apex, added);
+    }
+}
+
+/// See [`ZoneVersion::link_to_parent`]; shared with the builder.
+pub(crate) fn link_to_parent(nodes: &mut HashTable<Node>, apex: &Name, added: &Name) {
+    if added == apex {
+        return;
+    }
+    let apex_len = apex.as_wire().len();
+    let mut cur: &[u8] = added.as_wire();
+    while cur.len() > apex_len {
+        let parent = &cur[1 + cur[0] as usize..];
+        let hash = hash_name(parent);
+        if let Some(node) = nodes.find_mut(hash, |n| n.owner_wire().eq_ignore_ascii_case(parent)) {
+            let c = node.children();
+            node.set_children(c + 1);
+            return;
+        }
+        // An empty non-terminal (or the apex, before its records arrive).
+        if let Ok(ent) = Name::from_wire(parent)
+            .map_err(|_| ())
+            .and_then(|p| Node::build(&p, 1, &mut []).map_err(|_| ()))
+        {
+            nodes.insert_unique(hash, ent, |n| hash_name(n.owner_wire()));
+        }
+        cur = parent;
+    }
+}
+
+/// The fields of SOA rdata that the server needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoaFields {
+    pub serial: u32,
+    pub refresh: u32,
+    pub retry: u32,
+    pub expire: u32,
+    pub minimum: u32,
+}
+
+/// Reads the fixed fields after the two names of SOA rdata.
+pub fn soa_fields(rdata: &[u8]) -> Option<SoaFields> {
+    let m = Name::wire_len(rdata).ok()?;
+    let r = Name::wire_len(rdata.get(m..)?).ok()?;
+    let f = rdata.get(m + r..m + r + 20)?;
+    let u = |i: usize| u32::from_be_bytes([f[i], f[i + 1], f[i + 2], f[i + 3]]);
+    Some(SoaFields {
+        serial: u(0),
+        refresh: u(4),
+        retry: u(8),
+        expire: u(12),
+        minimum: u(16),
+    })
+}
+
+/// Orders records canonically by owner, then type, then rdata.
+pub fn cmp_records(a: &Record, b: &Record) -> Ordering {
+    canonical_cmp_wire(a.owner.as_wire(), b.owner.as_wire())
+        .then(a.rtype.cmp(&b.rtype))
+        .then_with(|| a.rdata.cmp(&b.rdata))
+}
