@@ -92,6 +92,12 @@ pub(crate) fn encode_into(
             },
         });
     }
+    if out.len() - start > 65535 {
+        return Err(TokenError {
+            index: 0,
+            error: RdataError::Invalid(format!("{rtype} rdata longer than 65535 octets")),
+        });
+    }
     wire::type_rules(rtype, &out[start..]).map_err(at(toks.len().saturating_sub(1)))
 }
 

@@ -427,6 +427,10 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             .map_err(|e| fail(format!("cannot read $INCLUDE file {}: {e}", path.display())))?;
         self.stack.push(canon);
         let mut inner = FileCtx::new(Arc::from(path.as_path()), origin);
+        // As in BIND, the included file starts with the includer's previous
+        // owner, and the includer's own is untouched by what it reads.
+        inner.owner.clone_from(&ctx.owner);
+        inner.owner_in_zone = ctx.owner_in_zone;
         self.run(&data, &mut inner);
         self.stack.pop();
         Ok(())

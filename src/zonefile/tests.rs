@@ -277,6 +277,33 @@ fn include_with_origin_scoped_and_loops_detected() {
             "b.deeper.example.com. 3600 A 1.1.1.2",
         ]
     );
+    // The previous owner flows into an include but not back out (BIND).
+    std::fs::write(
+        d.path().join("inc/blank.inc"),
+        " A 10.0.0.2\ny A 10.0.0.3\n",
+    )
+    .unwrap();
+    let mut recs = Vec::new();
+    parse_str(
+        &format!("{SOA}x A 10.0.0.1\n$INCLUDE inc/blank.inc\n A 10.0.0.4\n"),
+        &d.path().join("main.zone"),
+        &ParseOptions::new(n("example.com.")),
+        &mut |r, _| {
+            recs.push(r);
+            Ok(())
+        },
+    )
+    .unwrap();
+    let owners: Vec<String> = recs[1..].iter().map(|r| r.owner.to_string()).collect();
+    assert_eq!(
+        owners,
+        [
+            "x.example.com.",
+            "x.example.com.",
+            "y.example.com.",
+            "x.example.com."
+        ]
+    );
     std::fs::write(d.path().join("loop.zone"), "$INCLUDE loop2.zone\n").unwrap();
     std::fs::write(
         d.path().join("loop2.zone"),
