@@ -37,7 +37,7 @@ pub(crate) fn encode_into(
     }
     // Fast paths for the bulk of real zones.
     match rtype {
-        RType::A if toks.len() == 1 => {
+        RType::A if toks.len() == 1 && !toks[0].quoted => {
             let a = parse_ipv4(toks[0].text).ok_or_else(|| TokenError {
                 index: 0,
                 error: RdataError::bad("IPv4 address", toks[0].text),
@@ -45,7 +45,7 @@ pub(crate) fn encode_into(
             out.extend_from_slice(&a);
             return Ok(());
         }
-        RType::AAAA if toks.len() == 1 => {
+        RType::AAAA if toks.len() == 1 && !toks[0].quoted => {
             let a = parse_ipv6(toks[0].text).ok_or_else(|| TokenError {
                 index: 0,
                 error: RdataError::bad("IPv6 address", toks[0].text),
@@ -103,10 +103,12 @@ pub(crate) fn encode_into(
 
 fn missing(rtype: RType, sch: &Schema, found: usize) -> TokenError {
     let fixed = sch.fields.iter().filter(|f| !f.is_rest()).count();
-    let rest_needs = sch
-        .fields
-        .iter()
-        .any(|f| matches!(f, Field::Strs | Field::Base64 | Field::Hex | Field::Loc));
+    let rest_needs = sch.fields.iter().any(|f| {
+        matches!(
+            f,
+            Field::Strs | Field::Base64 | Field::Hex | Field::Loc | Field::Rest
+        )
+    });
     let at_least = sch.fields.iter().any(|f| f.is_rest());
     let expected = if *sch.fields.first().unwrap_or(&Field::U8) == Field::Loc {
         7
@@ -131,6 +133,10 @@ fn encode_field(
     rtype: RType,
     origin: &Name,
 ) -> Result<(), RdataError> {
+    // Like BIND, only character-strings may be quoted.
+    if t.quoted && field != Field::Str {
+        return Err(quoted_error(t));
+    }
     match field {
         Field::U8 => out.push(parse_u8(t, "8-bit number")?),
         Field::U16 => out.extend_from_slice(&parse_u16(t, "16-bit number")?.to_be_bytes()),
@@ -204,6 +210,10 @@ fn encode_field(
     Ok(())
 }
 
+fn quoted_error(t: &Token) -> RdataError {
+    RdataError::Invalid(format!("unexpected quoted string \"{}\"", t.lossy()))
+}
+
 fn unreachable_rest(field: Field) -> Result<(), RdataError> {
     Err(RdataError::Invalid(format!(
         "internal: field {field:?} takes the rest of the record"
@@ -219,9 +229,20 @@ fn encode_rest(
     origin: &Name,
     sch: &Schema,
 ) -> Result<(), TokenError> {
-    let needs_one = matches!(field, Field::Strs | Field::Base64 | Field::Hex);
+    let needs_one = matches!(
+        field,
+        Field::Strs | Field::Base64 | Field::Hex | Field::Rest
+    );
     if needs_one && toks.is_empty() {
         return Err(missing(rtype, sch, first));
+    }
+    if matches!(
+        field,
+        Field::Base64 | Field::Base64Opt | Field::Hex | Field::Bitmap | Field::Loc
+    ) {
+        if let Some(k) = toks.iter().position(|t| t.quoted) {
+            return Err(at(first + k)(quoted_error(&toks[k])));
+        }
     }
     match field {
         Field::Strs => {
@@ -234,15 +255,21 @@ fn encode_rest(
         Field::Hex => push_hex(out, toks).map_err(at(first)),
         Field::Bitmap => bitmap::encode(toks, out).map_err(|(k, e)| at(first + k)(e)),
         Field::Rest => {
-            let mut v = Vec::new();
-            for t in toks {
-                if !v.is_empty() {
-                    v.push(b' ');
-                }
-                unescape_into(&mut v, t.text).map_err(at(first))?;
+            // One string: the CAA value (quoted or not), the URI target
+            // (quoted, RFC 7553 §4.4).
+            if let Some(extra) = toks.get(1) {
+                return Err(at(first + 1)(RdataError::Extra {
+                    rtype,
+                    text: extra.lossy(),
+                }));
             }
-            out.extend_from_slice(&v);
-            Ok(())
+            if rtype == RType::URI && !toks[0].quoted {
+                return Err(at(first)(RdataError::bad(
+                    "URI target (must be quoted)",
+                    toks[0].text,
+                )));
+            }
+            unescape_into(out, toks[0].text).map_err(at(first))
         }
         Field::Loc => loc::encode(toks, out).map_err(|(k, e)| at(first + k)(e)),
         Field::SvcParams => svcb::encode(toks, out, origin).map_err(|(k, e)| at(first + k)(e)),
@@ -281,6 +308,10 @@ pub(crate) fn parse_ipv4(t: &[u8]) -> Option<[u8; 4]> {
     for &b in t {
         match b {
             b'0'..=b'9' => {
+                // No leading zeros: `010` is octal to some parsers (BIND rejects it).
+                if digits == 1 && val == 0 {
+                    return None;
+                }
                 val = val * 10 + (b - b'0') as u32;
                 digits += 1;
                 if digits > 3 || val > 255 {

@@ -107,9 +107,8 @@ fn tokens_built_by_hand() {
         from_text(RType::TXT, &toks, &origin()).unwrap(),
         b"\x09two words\x00"
     );
-    // A quoted @ is a label, not the origin.
-    let w = from_text(RType::CNAME, &[Token::quoted("@")], &origin()).unwrap();
-    assert_eq!(to_text(RType::CNAME, &w).unwrap(), "\\@.example.com.");
+    // Names, like numbers, may not be quoted (BIND).
+    assert!(from_text(RType::CNAME, &[Token::quoted("@")], &origin()).is_err());
 }
 
 #[test]
@@ -174,7 +173,17 @@ fn error_messages() {
     assert!(err(RType::DS, "1 2 3").contains("expected at least 4 fields for DS"));
     assert!(err(RType::DS, "1 2 3 abc").contains("odd number"));
     assert!(err(RType::DS, "1 2 2 abcd").contains("digest length"));
-    assert!(err(RType::TLSA, "3 1 1 abcd").contains("digest length"));
+    // Quotes only where a character-string stands (as BIND).
+    assert_eq!(
+        err(RType::MX, "\"10\" a"),
+        "unexpected quoted string \"10\""
+    );
+    assert!(err(RType::CNAME, "\"a\"").contains("quoted"));
+    assert!(err(RType::DNSKEY, "257 3 13 \"AQID\"").contains("quoted"));
+    assert!(err(RType::URI, "10 1 x").contains("must be quoted"));
+    assert!(err(RType::URI, "10 1").contains("expected at least 3"));
+    assert!(err(RType::CAA, "0 issue").contains("expected at least 3"));
+    assert!(err(RType::A, "01.2.3.4").contains("IPv4"));
     assert!(err(RType::ZONEMD, "1 1 241 abcd").contains("12 octets"));
     assert!(err(RType::DNSKEY, "257 3 13 !!").contains("bad base64"));
     assert!(err(RType::CNAME, "a..b").contains("bad domain name"));

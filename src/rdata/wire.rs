@@ -156,7 +156,6 @@ pub(crate) fn digest_length(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
     let at = match rtype {
         RType::DS | RType::CDS | RType::DLV => 3,
         RType::SSHFP => 1,
-        RType::TLSA | RType::SMIMEA => 2,
         RType::ZONEMD => 5,
         _ => return Ok(()),
     };
@@ -165,11 +164,9 @@ pub(crate) fn digest_length(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
     };
     let want = match (rtype, kind) {
         (RType::DS | RType::CDS | RType::DLV, 1) | (RType::SSHFP, 1) => 20,
-        (RType::DS | RType::CDS | RType::DLV, 2 | 3)
-        | (RType::SSHFP, 2)
-        | (RType::TLSA | RType::SMIMEA, 1) => 32,
+        (RType::DS | RType::CDS | RType::DLV, 2 | 3) | (RType::SSHFP, 2) => 32,
         (RType::DS | RType::CDS | RType::DLV, 4) | (RType::ZONEMD, 1) => 48,
-        (RType::TLSA | RType::SMIMEA, 2) | (RType::ZONEMD, 2) => 64,
+        (RType::ZONEMD, 2) => 64,
         (RType::ZONEMD, _) => {
             return if digest.len() >= 12 {
                 Ok(())

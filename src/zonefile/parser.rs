@@ -223,13 +223,15 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             let last = &toks[toks.len() - 1];
             return Err(at(&ctx.file, last, "missing record type"));
         };
-        let rtype = type_of(type_tok.text).ok_or_else(|| {
-            at(
-                &ctx.file,
-                type_tok,
-                format!("unknown RR type \"{}\"", type_tok.lossy()),
-            )
-        })?;
+        let rtype = type_of(type_tok.text)
+            .filter(|_| !type_tok.quoted)
+            .ok_or_else(|| {
+                at(
+                    &ctx.file,
+                    type_tok,
+                    format!("unknown RR type \"{}\"", type_tok.lossy()),
+                )
+            })?;
         if rtype.is_meta() {
             return Err(at(
                 &ctx.file,

@@ -169,6 +169,8 @@ fn errors_name_position_and_continue() {
     assert_eq!(e.len(), 5);
     assert!(errors(" A 1.1.1.1\n")[0].contains("no owner"));
     assert!(errors("$FOO bar\n")[0].contains("unknown directive"));
+    assert!(errors(&format!("{SOA}x \"A\" 1.1.1.1\n"))[0].contains("unknown RR type"));
+    assert!(errors(&format!("{SOA}x A \"1.1.1.1\"\n"))[0].contains("quoted"));
     assert!(errors("$ORIGIN\n")[0].contains("needs 1"));
     assert!(errors(&format!("{SOA}x ANY A 1.1.1.1\n"))[0].contains("class 'ANY'"));
     assert!(errors(&format!("{SOA}x AXFR \\# 0\n"))[0].contains("meta type"));
