@@ -109,7 +109,7 @@ pub(crate) fn schema(rtype: RType) -> Option<Schema> {
         17 => s(&[Name, Name], true, true),     // RP
         18 | 21 => s(&[U16, Name], true, true), // AFSDB RT
         24 => s(
-            &[TypeCode, Alg, U8, Period, Time, Time, U16, Name, Base64],
+            &[TypeCode, Alg, U8, U32, Time, Time, U16, Name, Base64],
             true,
             true,
         ), // SIG
@@ -126,7 +126,7 @@ pub(crate) fn schema(rtype: RType) -> Option<Schema> {
         44 => s(&[U8, U8, Hex], false, false),       // SSHFP
         45 => s(&[U8, U8, U8, Gateway, Base64Opt], false, false), // IPSECKEY
         46 => s(
-            &[TypeCode, Alg, U8, Period, Time, Time, U16, Name, Base64],
+            &[TypeCode, Alg, U8, U32, Time, Time, U16, Name, Base64],
             false,
             true,
         ), // RRSIG
