@@ -183,6 +183,28 @@ fn error_messages() {
     assert!(err(RType::URI, "10 1 x").contains("must be quoted"));
     assert!(err(RType::URI, "10 1").contains("expected at least 3"));
     assert!(err(RType::CAA, "0 issue").contains("expected at least 3"));
+    for good in [
+        "\"\"",
+        "\"!a!b!\"",
+        "\"!a!b!i\"",
+        "\"!(a)!\\\\1!\"",
+        "\"!a\\\\!b!c!\"",
+    ] {
+        wire(RType::NAPTR, &format!("1 2 \"\" \"\" {good} ."));
+    }
+    for bad in [
+        "c",
+        "!a!b!x",
+        "!a!b",
+        "!a!\\\\1!",
+        "1a1b1",
+        "iai",
+        "!!!",
+        "aba",
+    ] {
+        let e = err(RType::NAPTR, &format!("1 2 \"\" \"\" \"{bad}\" ."));
+        assert!(e.contains("bad NAPTR regexp"), "{bad}: {e}");
+    }
     assert!(err(RType::A, "01.2.3.4").contains("IPv4"));
     assert!(err(RType::ZONEMD, "1 1 241 abcd").contains("12 octets"));
     assert!(err(RType::DNSKEY, "257 3 13 !!").contains("bad base64"));

@@ -145,8 +145,66 @@ pub(crate) fn type_rules(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
                 .ok_or_else(|| malformed(rtype, "bad domain name"))?;
             svcb::consistent(&r[2 + n..]).map_err(|reason| malformed(rtype, reason))
         }
+        RType::NAPTR => naptr_regexp(r).map_err(|reason| malformed(rtype, reason)),
         _ => digest_length(rtype, r),
     }
+}
+
+/// The NAPTR regexp field (RFC 3403 §3.2): empty, or
+/// `<delim>ere<delim>replacement<delim>[i]` with a delimiter that is not a
+/// digit, `\` or the flag `i`, a non-empty expression, and back-references
+/// `\1`..`\9` only to groups the expression has. BIND checks the same.
+fn naptr_regexp(r: &[u8]) -> Result<(), &'static str> {
+    // Skip order, preference, flags and services.
+    let mut pos = 4;
+    for _ in 0..2 {
+        pos += 1 + *r.get(pos).ok_or("rdata too short")? as usize;
+    }
+    let len = *r.get(pos).ok_or("rdata too short")? as usize;
+    let re = r.get(pos + 1..pos + 1 + len).ok_or("rdata too short")?;
+    let Some((&delim, rest)) = re.split_first() else {
+        return Ok(());
+    };
+    const BAD: &str = "bad NAPTR regexp";
+    if delim.is_ascii_digit() || delim == b'\\' || delim == b'i' || delim == 0 {
+        return Err(BAD);
+    }
+    let mut part = 0; // 0: expression, 1: replacement, 2: flags
+    let mut groups = 0u8;
+    let mut expr_len = 0usize;
+    let mut i = 0;
+    while i < rest.len() {
+        let c = rest[i];
+        if part == 2 {
+            if c != b'i' || i + 1 != rest.len() {
+                return Err(BAD);
+            }
+        } else if c == b'\\' {
+            let next = *rest.get(i + 1).ok_or(BAD)?;
+            if part == 1 && next.is_ascii_digit() && (next == b'0' || next - b'0' > groups) {
+                return Err(BAD);
+            }
+            if part == 0 {
+                expr_len += 2;
+            }
+            i += 1;
+        } else if c == delim {
+            if part == 0 && expr_len == 0 {
+                return Err(BAD);
+            }
+            part += 1;
+        } else if part == 0 {
+            expr_len += 1;
+            if c == b'(' {
+                groups = groups.saturating_add(1);
+            }
+        }
+        i += 1;
+    }
+    if part != 2 {
+        return Err(BAD);
+    }
+    Ok(())
 }
 
 /// Digest lengths fixed by the digest type, checked as BIND does so that

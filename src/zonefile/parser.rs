@@ -255,10 +255,6 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             line: toks[0].line,
             col: toks[0].col,
         };
-        if !ctx.owner_in_zone && !owner.is_subdomain_of(&self.opts.origin) {
-            self.warn(pos, format!("ignoring out-of-zone data ({owner})"));
-            return Ok(());
-        }
         let rd = &toks[i + 1..];
         self.rdata_buf.clear();
         rdata::from_text_into(rtype, rd, &ctx.origin, &mut self.rdata_buf).map_err(|e| {
@@ -267,6 +263,12 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
         })?;
         let rdata: Box<[u8]> = Box::from(&self.rdata_buf[..]);
         let ttl = self.resolve_ttl(ttl, rtype, &rdata, &pos, &ctx.file, type_tok)?;
+        // Checked after the rdata so that bad data is an error even when the
+        // record would be dropped: BIND reads the whole line first too.
+        if !ctx.owner_in_zone && !owner.is_subdomain_of(&self.opts.origin) {
+            self.warn(pos, format!("ignoring out-of-zone data ({owner})"));
+            return Ok(());
+        }
         let rec = Record {
             owner,
             class: self.opts.class,
