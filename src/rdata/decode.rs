@@ -7,7 +7,7 @@
 
 use super::schema::Field;
 use super::text::*;
-use super::{bitmap, loc, svcb, wire, RType, RdataError};
+use super::{bitmap, loc, svcb, wire, wks, RType, RdataError};
 use std::fmt::Write;
 
 /// `\# len hex`.
@@ -126,6 +126,12 @@ fn field_text(s: &mut String, f: Field, v: &[u8], whole: &[u8]) -> bool {
             }
             svcb::text(s, v);
         }
+        Field::Protocol => {
+            let _ = write!(s, "{}", v[0]);
+        }
+        // Trailing zero octets would not survive a text round trip.
+        Field::Ports if v.last() == Some(&0) => return false,
+        Field::Ports => wks::ports_text(s, v),
         Field::Gateway => match whole.get(1) {
             Some(0) => s.push('.'),
             Some(1) => return field_text(s, Field::A, v, whole),

@@ -7,7 +7,7 @@
 
 use super::schema::{schema, Field, Schema};
 use super::text::*;
-use super::{bitmap, loc, svcb, wire, RType, RdataError, Token, TokenError};
+use super::{bitmap, loc, svcb, wire, wks, RType, RdataError, Token, TokenError};
 use crate::zone::name::Name;
 
 fn at(index: usize) -> impl Fn(RdataError) -> TokenError {
@@ -189,6 +189,7 @@ fn encode_field(
             out.push(t.text.len() as u8);
             out.extend_from_slice(t.text);
         }
+        Field::Protocol => out.push(wks::parse_protocol(t)?),
         Field::Gateway => match out.get(1) {
             Some(0) if t.text == b"." => {}
             Some(1) => out.extend_from_slice(
@@ -272,6 +273,7 @@ fn encode_rest(
             unescape_into(out, toks[0].text).map_err(at(first))
         }
         Field::Loc => loc::encode(toks, out).map_err(|(k, e)| at(first + k)(e)),
+        Field::Ports => wks::encode_ports(toks, out).map_err(|(k, e)| at(first + k)(e)),
         Field::SvcParams => svcb::encode(toks, out, origin).map_err(|(k, e)| at(first + k)(e)),
         _ => unreachable_rest(field).map_err(at(first)),
     }

@@ -27,6 +27,7 @@ mod svcb;
 pub mod text;
 mod token;
 mod wire;
+mod wks;
 
 pub use error::{RdataError, TokenError};
 pub use rtype::{Class, RType};

@@ -75,6 +75,8 @@ fn every_native_type_round_trips() {
             "1 . ipv6hint=2001:db8::1,2001:db8::2 ech=AQID mandatory=port,alpn key65000=\"x y\" no-default-alpn port=\"443\" ipv4hint=192.0.2.1,192.0.2.2 alpn=\"h3,h\\\\,x\" dohpath=/q{?dns}",
             "1 . mandatory=alpn,port alpn=\"h3,h\\\\,x\" no-default-alpn port=443 ipv4hint=192.0.2.1,192.0.2.2 ech=AQID ipv6hint=2001:db8::1,2001:db8::2 dohpath=\"/q{?dns}\" key65000=\"x y\"",
         ),
+        (RType::WKS, "1.2.3.4 tcp 25 smtp domain 0 65535", "1.2.3.4 6 0 25 53 65535"),
+        (RType::WKS, "1.2.3.4 17", "1.2.3.4 17"),
         (RType::MB, "mb", "mb.example.com."),
         (RType::MG, "mg", "mg.example.com."),
         (RType::MR, "mr", "mr.example.com."),

@@ -32,7 +32,7 @@ pub(crate) fn field_end(
     };
     let rest = &r[pos.min(r.len())..];
     match field {
-        Field::U8 | Field::Alg => need(1),
+        Field::U8 | Field::Alg | Field::Protocol => need(1),
         Field::U16 | Field::CertType | Field::TypeCode => need(2),
         Field::U32 | Field::Period | Field::Time | Field::A => need(4),
         Field::Aaaa => need(16),
@@ -79,7 +79,7 @@ pub(crate) fn field_end(
             }
             Ok(r.len())
         }
-        Field::Base64Opt | Field::Rest => Ok(r.len()),
+        Field::Base64Opt | Field::Rest | Field::Ports => Ok(r.len()),
         Field::Bitmap => {
             super::bitmap::validate(rest).map_err(|reason| malformed(rtype, reason))?;
             Ok(r.len())
