@@ -361,7 +361,7 @@ l LOC 52 22 23.000 N 4 53 32.000 E -2.00m 1m 10000m 10m
 sub NS ns.sub
 ns.sub A 192.0.2.1
 sub DS 12345 13 2 2BB183AF5F22588179A53B0A98631FAD1A292118AABBCCDDEEFF001122334455
-@ RRSIG SOA 13 2 300 20990101000000 20251201000000 12345 example.com. AQIDBAUGBwgJ
+@ RRSIG SOA 13 2 300 20500101000000 20251201000000 12345 example.com. AQIDBAUGBwgJ
 @ NSEC c A NS SOA MX RRSIG NSEC DNSKEY CDS
 @ NSEC3PARAM 1 0 0 -
 h HTTPS 1 . alpn="h2,h3" port=443 ipv4hint=192.0.2.1
@@ -371,6 +371,41 @@ hi HINFO "PC" "Linux"
 rp RP admin.example.com. .
 x TYPE65280 \# 3 010203
 e EUI48 00-00-5e-00-53-2a
+c2 HTTPS 1 . alpn="h2,h\\,x" key65000="a b" key9="" dohpath=/q{?dns} mandatory=alpn
+d2 SVCB 1 . key65000
+e2 LOC 0 0 0.000 N 0 0 0.000 E 0.00m 1.00m 10000.00m 10.00m
+f2 LOC 90 S 180 W 42849672.95m 90000000.00m 90000000m 0m
+g2 TXT "\255\000" a\032b
+h2 IPSECKEY 10 0 2 . AQNRU3mG
+h3 IPSECKEY 10 3 2 gw.example.net. AQNRU3mG
+j2 CSYNC 66 3 A NS AAAA
+2vptu5timamqttgl4luu9kg21e0aor3s NSEC3 1 1 10 AABBCCDD 3VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S A RRSIG
+3vptu5timamqttgl4luu9kg21e0aor3s NSEC3 1 1 10 - 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S
+m2 CERT PKIX 1 RSASHA256 AQID
+n2 URI 10 1 ""
+o2 CAA 128 tbs ""
+q2 EUI64 00-00-5e-ef-10-00-00-2a
+r2 DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
+s2 OPENPGPKEY AQID
+t2 NULL \# 0
+u2 KX 10 kx
+v2 PX 10 a b
+w2 AFSDB 1 afs
+x2 MINFO a b
+y2 TYPE65534 \# 0
+z2 SPF "x"
+z2 TXT "x"
+_25._tcp SMIMEA 3 0 0 0102
+dn DNAME other.example.net.
+ptr PTR host.example.net.
+mb MB a
+mg MG a
+mr MR a
+rt RT 10 a
+wks WKS 192.0.2.9 tcp 25 smtp domain 0 65535
+*.w A 192.0.2.7
+a\(b\)\;c\"d\$e\@f\\g\009h A 192.0.2.8
+n NAPTR 100 10 "U" "E2U+sip" "!^.*$!sip:info@example.com!" .
 "#;
 
 #[test]
