@@ -30,7 +30,10 @@ fn main() {
             Ok(())
         });
         let el = t.elapsed();
-        let bytes: usize = records.iter().map(|r| r.rdata.len() + r.owner.wire_len_bytes()).sum();
+        let bytes: usize = records
+            .iter()
+            .map(|r| r.rdata.len() + r.owner.wire_len_bytes())
+            .sum();
         match res {
             Ok(w) => println!(
                 "run {run}: {} records ({} bytes of names+rdata) in {:.3} s, {} warnings",

@@ -7,7 +7,7 @@
 
 use super::schema::Field;
 use super::text::*;
-use super::{bitmap, loc, svcb, wire, RType, RdataError};
+use super::{bitmap, loc, svcb, wire, wks, RType, RdataError};
 use std::fmt::Write;
 
 /// `\# len hex`.
@@ -89,7 +89,10 @@ fn field_text(s: &mut String, f: Field, v: &[u8], whole: &[u8]) -> bool {
                 p = &rest[l..];
             }
         }
-        Field::Base64 | Field::Base64Opt => s.push_str(&base64_text(v)),
+        Field::Base64 => s.push_str(&base64_text(v)),
+        // BIND insists on a key in text; an empty one needs the generic form.
+        Field::Base64Opt if v.is_empty() => return false,
+        Field::Base64Opt => s.push_str(&base64_text(v)),
         Field::Hex => write_hex(s, v),
         Field::Salt => {
             if v.len() == 1 {
@@ -123,6 +126,12 @@ fn field_text(s: &mut String, f: Field, v: &[u8], whole: &[u8]) -> bool {
             }
             svcb::text(s, v);
         }
+        Field::Protocol => {
+            let _ = write!(s, "{}", v[0]);
+        }
+        // Trailing zero octets would not survive a text round trip.
+        Field::Ports if v.last() == Some(&0) => return false,
+        Field::Ports => wks::ports_text(s, v),
         Field::Gateway => match whole.get(1) {
             Some(0) => s.push('.'),
             Some(1) => return field_text(s, Field::A, v, whole),

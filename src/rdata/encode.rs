@@ -7,7 +7,7 @@
 
 use super::schema::{schema, Field, Schema};
 use super::text::*;
-use super::{bitmap, loc, svcb, wire, RType, RdataError, Token, TokenError};
+use super::{bitmap, loc, svcb, wire, wks, RType, RdataError, Token, TokenError};
 use crate::zone::name::Name;
 
 fn at(index: usize) -> impl Fn(RdataError) -> TokenError {
@@ -16,28 +16,42 @@ fn at(index: usize) -> impl Fn(RdataError) -> TokenError {
 
 /// Converts rdata tokens to wire form; see [`super::from_text`].
 pub(crate) fn encode(rtype: RType, toks: &[Token], origin: &Name) -> Result<Vec<u8>, TokenError> {
+    let mut out = Vec::with_capacity(32);
+    encode_into(rtype, toks, origin, &mut out)?;
+    Ok(out)
+}
+
+/// As [`encode`], appending to `out` (a scratch buffer the zone-file
+/// parser reuses, so each record costs one exact-size allocation).
+pub(crate) fn encode_into(
+    rtype: RType,
+    toks: &[Token],
+    origin: &Name,
+    out: &mut Vec<u8>,
+) -> Result<(), TokenError> {
     if let Some(first) = toks.first() {
         if !first.quoted && first.text == b"\\#" {
-            return generic(rtype, toks);
+            out.extend_from_slice(&generic(rtype, toks)?);
+            return Ok(());
         }
     }
     // Fast paths for the bulk of real zones.
     match rtype {
-        RType::A if toks.len() == 1 => {
-            return parse_ipv4(toks[0].text)
-                .map(|a| a.to_vec())
-                .ok_or_else(|| TokenError {
-                    index: 0,
-                    error: RdataError::bad("IPv4 address", toks[0].text),
-                })
+        RType::A if toks.len() == 1 && !toks[0].quoted => {
+            let a = parse_ipv4(toks[0].text).ok_or_else(|| TokenError {
+                index: 0,
+                error: RdataError::bad("IPv4 address", toks[0].text),
+            })?;
+            out.extend_from_slice(&a);
+            return Ok(());
         }
-        RType::AAAA if toks.len() == 1 => {
-            return parse_ipv6(toks[0].text)
-                .map(|a| a.to_vec())
-                .ok_or_else(|| TokenError {
-                    index: 0,
-                    error: RdataError::bad("IPv6 address", toks[0].text),
-                })
+        RType::AAAA if toks.len() == 1 && !toks[0].quoted => {
+            let a = parse_ipv6(toks[0].text).ok_or_else(|| TokenError {
+                index: 0,
+                error: RdataError::bad("IPv6 address", toks[0].text),
+            })?;
+            out.extend_from_slice(&a);
+            return Ok(());
         }
         _ => {}
     }
@@ -47,7 +61,7 @@ pub(crate) fn encode(rtype: RType, toks: &[Token], origin: &Name) -> Result<Vec<
             error: RdataError::GenericOnly(rtype),
         });
     };
-    let mut out = Vec::with_capacity(32);
+    let start = out.len();
     let mut i = 0usize;
     for &field in sch.fields {
         if field.is_rest() {
@@ -55,7 +69,7 @@ pub(crate) fn encode(rtype: RType, toks: &[Token], origin: &Name) -> Result<Vec<
                 field,
                 &toks[i.min(toks.len())..],
                 i,
-                &mut out,
+                out,
                 rtype,
                 origin,
                 &sch,
@@ -66,7 +80,7 @@ pub(crate) fn encode(rtype: RType, toks: &[Token], origin: &Name) -> Result<Vec<
         let Some(t) = toks.get(i) else {
             return Err(missing(rtype, &sch, toks.len()));
         };
-        encode_field(field, t, &mut out, rtype, origin).map_err(at(i))?;
+        encode_field(field, t, out, rtype, origin).map_err(at(i))?;
         i += 1;
     }
     if let Some(t) = toks.get(i) {
@@ -78,15 +92,23 @@ pub(crate) fn encode(rtype: RType, toks: &[Token], origin: &Name) -> Result<Vec<
             },
         });
     }
-    Ok(out)
+    if out.len() - start > 65535 {
+        return Err(TokenError {
+            index: 0,
+            error: RdataError::Invalid(format!("{rtype} rdata longer than 65535 octets")),
+        });
+    }
+    wire::type_rules(rtype, &out[start..]).map_err(at(toks.len().saturating_sub(1)))
 }
 
 fn missing(rtype: RType, sch: &Schema, found: usize) -> TokenError {
     let fixed = sch.fields.iter().filter(|f| !f.is_rest()).count();
-    let rest_needs = sch
-        .fields
-        .iter()
-        .any(|f| matches!(f, Field::Strs | Field::Base64 | Field::Hex | Field::Loc));
+    let rest_needs = sch.fields.iter().any(|f| {
+        matches!(
+            f,
+            Field::Strs | Field::Base64 | Field::Hex | Field::Loc | Field::Rest
+        )
+    });
     let at_least = sch.fields.iter().any(|f| f.is_rest());
     let expected = if *sch.fields.first().unwrap_or(&Field::U8) == Field::Loc {
         7
@@ -111,6 +133,10 @@ fn encode_field(
     rtype: RType,
     origin: &Name,
 ) -> Result<(), RdataError> {
+    // Like BIND, only character-strings may be quoted.
+    if t.quoted && field != Field::Str {
+        return Err(quoted_error(t));
+    }
     match field {
         Field::U8 => out.push(parse_u8(t, "8-bit number")?),
         Field::U16 => out.extend_from_slice(&parse_u16(t, "16-bit number")?.to_be_bytes()),
@@ -163,6 +189,7 @@ fn encode_field(
             out.push(t.text.len() as u8);
             out.extend_from_slice(t.text);
         }
+        Field::Protocol => out.push(wks::parse_protocol(t)?),
         Field::Gateway => match out.get(1) {
             Some(0) if t.text == b"." => {}
             Some(1) => out.extend_from_slice(
@@ -184,6 +211,10 @@ fn encode_field(
     Ok(())
 }
 
+fn quoted_error(t: &Token) -> RdataError {
+    RdataError::Invalid(format!("unexpected quoted string \"{}\"", t.lossy()))
+}
+
 fn unreachable_rest(field: Field) -> Result<(), RdataError> {
     Err(RdataError::Invalid(format!(
         "internal: field {field:?} takes the rest of the record"
@@ -199,9 +230,20 @@ fn encode_rest(
     origin: &Name,
     sch: &Schema,
 ) -> Result<(), TokenError> {
-    let needs_one = matches!(field, Field::Strs | Field::Base64 | Field::Hex);
+    let needs_one = matches!(
+        field,
+        Field::Strs | Field::Base64 | Field::Hex | Field::Rest
+    );
     if needs_one && toks.is_empty() {
         return Err(missing(rtype, sch, first));
+    }
+    if matches!(
+        field,
+        Field::Base64 | Field::Base64Opt | Field::Hex | Field::Bitmap | Field::Loc
+    ) {
+        if let Some(k) = toks.iter().position(|t| t.quoted) {
+            return Err(at(first + k)(quoted_error(&toks[k])));
+        }
     }
     match field {
         Field::Strs => {
@@ -214,17 +256,24 @@ fn encode_rest(
         Field::Hex => push_hex(out, toks).map_err(at(first)),
         Field::Bitmap => bitmap::encode(toks, out).map_err(|(k, e)| at(first + k)(e)),
         Field::Rest => {
-            let mut v = Vec::new();
-            for t in toks {
-                if !v.is_empty() {
-                    v.push(b' ');
-                }
-                unescape_into(&mut v, t.text).map_err(at(first))?;
+            // One string: the CAA value (quoted or not), the URI target
+            // (quoted, RFC 7553 §4.4).
+            if let Some(extra) = toks.get(1) {
+                return Err(at(first + 1)(RdataError::Extra {
+                    rtype,
+                    text: extra.lossy(),
+                }));
             }
-            out.extend_from_slice(&v);
-            Ok(())
+            if rtype == RType::URI && !toks[0].quoted {
+                return Err(at(first)(RdataError::bad(
+                    "URI target (must be quoted)",
+                    toks[0].text,
+                )));
+            }
+            unescape_into(out, toks[0].text).map_err(at(first))
         }
         Field::Loc => loc::encode(toks, out).map_err(|(k, e)| at(first + k)(e)),
+        Field::Ports => wks::encode_ports(toks, out).map_err(|(k, e)| at(first + k)(e)),
         Field::SvcParams => svcb::encode(toks, out, origin).map_err(|(k, e)| at(first + k)(e)),
         _ => unreachable_rest(field).map_err(at(first)),
     }
@@ -261,6 +310,10 @@ pub(crate) fn parse_ipv4(t: &[u8]) -> Option<[u8; 4]> {
     for &b in t {
         match b {
             b'0'..=b'9' => {
+                // No leading zeros: `010` is octal to some parsers (BIND rejects it).
+                if digits == 1 && val == 0 {
+                    return None;
+                }
                 val = val * 10 + (b - b'0') as u32;
                 digits += 1;
                 if digits > 3 || val > 255 {

@@ -27,6 +27,7 @@ mod svcb;
 pub mod text;
 mod token;
 mod wire;
+mod wks;
 
 pub use error::{RdataError, TokenError};
 pub use rtype::{Class, RType};
@@ -47,6 +48,16 @@ pub fn from_text_at(
     origin: &Name,
 ) -> Result<Vec<u8>, TokenError> {
     encode::encode(rtype, tokens, origin)
+}
+
+/// As [`from_text_at`], appending to `out`.
+pub fn from_text_into(
+    rtype: RType,
+    tokens: &[Token<'_>],
+    origin: &Name,
+    out: &mut Vec<u8>,
+) -> Result<(), TokenError> {
+    encode::encode_into(rtype, tokens, origin, out)
 }
 
 /// Convenience: rdata text such as `10 mail.example.com.` to wire form
@@ -85,3 +96,6 @@ pub fn validate(rtype: RType, rdata: &[u8]) -> Result<(), RdataError> {
 pub fn canonicalize(rtype: RType, rdata: &mut [u8]) {
     wire::canonicalize(rtype, rdata)
 }
+
+#[cfg(test)]
+mod tests;

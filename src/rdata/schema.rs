@@ -53,6 +53,10 @@ pub(crate) enum Field {
     SvcParams,
     /// IPSECKEY gateway, shaped by the gateway type in rdata octet 1.
     Gateway,
+    /// WKS protocol number; text may use a name.
+    Protocol,
+    /// WKS port bitmap to the end; text lists ports.
+    Ports,
 }
 
 impl Field {
@@ -68,6 +72,7 @@ impl Field {
                 | Field::Rest
                 | Field::Loc
                 | Field::SvcParams
+                | Field::Ports
         )
     }
 }
@@ -102,19 +107,20 @@ pub(crate) fn schema(rtype: RType) -> Option<Schema> {
             true,
             true,
         ),
-        13 => s(&[Str, Str], false, false),     // HINFO
-        14 => s(&[Name, Name], true, true),     // MINFO
-        15 => s(&[U16, Name], true, true),      // MX
-        16 | 99 => s(&[Strs], false, false),    // TXT SPF
-        17 => s(&[Name, Name], true, true),     // RP
-        18 | 21 => s(&[U16, Name], true, true), // AFSDB RT
+        11 => s(&[A, Protocol, Ports], false, false), // WKS
+        13 => s(&[Str, Str], false, false),           // HINFO
+        14 => s(&[Name, Name], true, true),           // MINFO
+        15 => s(&[U16, Name], true, true),            // MX
+        16 | 99 => s(&[Strs], false, false),          // TXT SPF
+        17 => s(&[Name, Name], true, true),           // RP
+        18 | 21 => s(&[U16, Name], true, true),       // AFSDB RT
         24 => s(
-            &[TypeCode, Alg, U8, Period, Time, Time, U16, Name, Base64],
+            &[TypeCode, Alg, U8, U32, Time, Time, U16, Name, Base64],
             true,
             true,
         ), // SIG
         25 | 48 | 60 => s(&[U16, U8, Alg, Base64], false, false), // KEY DNSKEY CDNSKEY
-        26 => s(&[U16, Name, Name], true, true), // PX
+        26 => s(&[U16, Name, Name], true, true),      // PX
         28 => s(&[Aaaa], false, false),
         29 => s(&[Loc], false, false),
         33 => s(&[U16, U16, U16, Name], true, true), // SRV
@@ -126,7 +132,7 @@ pub(crate) fn schema(rtype: RType) -> Option<Schema> {
         44 => s(&[U8, U8, Hex], false, false),       // SSHFP
         45 => s(&[U8, U8, U8, Gateway, Base64Opt], false, false), // IPSECKEY
         46 => s(
-            &[TypeCode, Alg, U8, Period, Time, Time, U16, Name, Base64],
+            &[TypeCode, Alg, U8, U32, Time, Time, U16, Name, Base64],
             false,
             true,
         ), // RRSIG

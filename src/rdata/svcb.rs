@@ -47,24 +47,26 @@ fn key_name(s: &mut String, k: u16) {
 
 /// Splits an unescaped value list on commas, honouring `\,` and `\\`.
 fn split_list(v: &[u8]) -> Vec<Vec<u8>> {
-    let mut items = vec![Vec::new()];
+    let mut items = Vec::new();
+    let mut cur = Vec::new();
     let mut i = 0;
     while i < v.len() {
         match v[i] {
             b'\\' if i + 1 < v.len() => {
-                items.last_mut().map(|it| it.push(v[i + 1]));
+                cur.push(v[i + 1]);
                 i += 2;
             }
             b',' => {
-                items.push(Vec::new());
+                items.push(std::mem::take(&mut cur));
                 i += 1;
             }
             b => {
-                items.last_mut().map(|it| it.push(b));
+                cur.push(b);
                 i += 1;
             }
         }
     }
+    items.push(cur);
     items
 }
 
@@ -174,13 +176,27 @@ pub(crate) fn encode(
         if params.iter().any(|(p, _)| *p == k) {
             return Err((idx, RdataError::bad("SvcParam (duplicate key)", key)));
         }
-        if value.is_none() && !matches!(k, 2) && k < 8 {
-            return Err((idx, RdataError::bad("SvcParam (value required)", key)));
-        }
+        // `keyNNNNN=` takes the value's wire form even for keys that have
+        // names (RFC 9460 §2.1), as BIND and Knot read it.
+        let generic = key.len() > 3 && key[..3].eq_ignore_ascii_case(b"key");
         let mut v = Vec::new();
-        encode_value(k, value.as_ref(), &mut v).map_err(|e| (idx, e))?;
+        if generic {
+            unescape_into(&mut v, value.map_or(&b""[..], |t| t.text)).map_err(|e| (idx, e))?;
+        } else {
+            if value.is_none() && k != 2 {
+                return Err((idx, RdataError::bad("SvcParam (value required)", key)));
+            }
+            encode_value(k, value.as_ref(), &mut v).map_err(|e| (idx, e))?;
+        }
         if v.len() > 65535 {
             return Err((idx, RdataError::bad("SvcParam value (too long)", key)));
+        }
+        let mut one = Vec::with_capacity(4 + v.len());
+        one.extend_from_slice(&k.to_be_bytes());
+        one.extend_from_slice(&(v.len() as u16).to_be_bytes());
+        one.extend_from_slice(&v);
+        if validate(&one).is_err() {
+            return Err((idx, RdataError::bad("SvcParam value", t.text)));
         }
         params.push((k, v));
     }
@@ -221,6 +237,32 @@ pub(crate) fn validate(mut r: &[u8]) -> Result<(), &'static str> {
         }
         last = Some(key);
         r = &r[4 + len..];
+    }
+    Ok(())
+}
+
+/// RFC 9460 §8 and §7.1.1: keys listed in `mandatory` are present, and
+/// `no-default-alpn` comes with `alpn`. Expects validated params.
+pub(crate) fn consistent(mut r: &[u8]) -> Result<(), &'static str> {
+    let mut keys = Vec::new();
+    let mut mandatory: &[u8] = &[];
+    while r.len() >= 4 {
+        let key = u16::from_be_bytes([r[0], r[1]]);
+        let len = (u16::from_be_bytes([r[2], r[3]]) as usize).min(r.len() - 4);
+        if key == 0 {
+            mandatory = &r[4..4 + len];
+        }
+        keys.push(key);
+        r = &r[4 + len..];
+    }
+    for k in mandatory.chunks_exact(2) {
+        let k = u16::from_be_bytes([k[0], k[1]]);
+        if k == 0 || !keys.contains(&k) {
+            return Err("a mandatory SvcParam key is missing");
+        }
+    }
+    if keys.contains(&2) && !keys.contains(&1) {
+        return Err("no-default-alpn without alpn");
     }
     Ok(())
 }

@@ -79,6 +79,15 @@ pub fn parse_ttl(text: &[u8]) -> Option<u32> {
 /// Appends the wire form of the name in `t` to `out`. `@` (unquoted)
 /// stands for `origin`; names without a trailing dot are relative to it.
 pub(crate) fn push_name(out: &mut Vec<u8>, t: &Token, origin: &Name) -> Result<(), RdataError> {
+    push_name_relative(out, t, origin).map(|_| ())
+}
+
+/// As [`push_name`]; `Ok(true)` when the name was relative to `origin`.
+pub(crate) fn push_name_relative(
+    out: &mut Vec<u8>,
+    t: &Token,
+    origin: &Name,
+) -> Result<bool, RdataError> {
     let text = t.text;
     let err = |reason| RdataError::BadName {
         text: t.lossy(),
@@ -86,11 +95,11 @@ pub(crate) fn push_name(out: &mut Vec<u8>, t: &Token, origin: &Name) -> Result<(
     };
     if !t.quoted && text == b"@" {
         out.extend_from_slice(origin.as_wire());
-        return Ok(());
+        return Ok(true);
     }
     if text == b"." {
         out.push(0);
-        return Ok(());
+        return Ok(false);
     }
     if text.is_empty() {
         return Err(err(NameError::EmptyLabel));
@@ -144,7 +153,7 @@ pub(crate) fn push_name(out: &mut Vec<u8>, t: &Token, origin: &Name) -> Result<(
     if out.len() - start > MAX_NAME_LEN {
         return Err(err(NameError::NameTooLong));
     }
-    Ok(())
+    Ok(!absolute)
 }
 
 /// Parses a name token into a [`Name`] (see [`push_name`]).
@@ -315,7 +324,8 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + if m <= 2 { 1 } else { 0 }, m, d)
 }
 
-/// An RRSIG time: `YYYYMMDDHHmmSS` (UTC) or seconds since the epoch. Dates
+/// An RRSIG time: `YYYYMMDDHHmmSS` (UTC, any year: BIND writes dates before
+/// 1970 for times read in its ±68-year window) or seconds since the epoch. Dates
 /// map to 32-bit serial time modulo 2^32 (RFC 4034 §3.2).
 pub(crate) fn parse_time(t: &Token) -> Result<u32, RdataError> {
     let bad = || RdataError::bad("signature time", t.text);
@@ -338,8 +348,7 @@ pub(crate) fn parse_time(t: &Token) -> Result<u32, RdataError> {
         num(10..12),
         num(12..14),
     );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 || y < 1970
-    {
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
         return Err(bad());
     }
     let secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;

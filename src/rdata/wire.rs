@@ -32,7 +32,7 @@ pub(crate) fn field_end(
     };
     let rest = &r[pos.min(r.len())..];
     match field {
-        Field::U8 | Field::Alg => need(1),
+        Field::U8 | Field::Alg | Field::Protocol => need(1),
         Field::U16 | Field::CertType | Field::TypeCode => need(2),
         Field::U32 | Field::Period | Field::Time | Field::A => need(4),
         Field::Aaaa => need(16),
@@ -79,7 +79,7 @@ pub(crate) fn field_end(
             }
             Ok(r.len())
         }
-        Field::Base64Opt | Field::Rest => Ok(r.len()),
+        Field::Base64Opt | Field::Rest | Field::Ports => Ok(r.len()),
         Field::Bitmap => {
             super::bitmap::validate(rest).map_err(|reason| malformed(rtype, reason))?;
             Ok(r.len())
@@ -123,6 +123,122 @@ pub(crate) fn walk(
     }
     if pos != r.len() {
         return Err(malformed(rtype, "trailing octets"));
+    }
+    type_rules(rtype, r)
+}
+
+/// Rules beyond field layout that BIND enforces, so that whatever we
+/// accept BIND accepts too (and `to_text` output always re-loads there).
+pub(crate) fn type_rules(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
+    match rtype {
+        RType::NSEC => {
+            let n = Name::wire_len(r).map_err(|_| malformed(rtype, "bad domain name"))?;
+            if n == r.len() {
+                return Err(malformed(rtype, "empty type bitmap"));
+            }
+            Ok(())
+        }
+        RType::SVCB | RType::HTTPS => {
+            let n = r
+                .get(2..)
+                .and_then(|x| Name::wire_len(x).ok())
+                .ok_or_else(|| malformed(rtype, "bad domain name"))?;
+            svcb::consistent(&r[2 + n..]).map_err(|reason| malformed(rtype, reason))
+        }
+        RType::NAPTR => naptr_regexp(r).map_err(|reason| malformed(rtype, reason)),
+        _ => digest_length(rtype, r),
+    }
+}
+
+/// The NAPTR regexp field (RFC 3403 §3.2): empty, or
+/// `<delim>ere<delim>replacement<delim>[i]` with a delimiter that is not a
+/// digit, `\` or the flag `i`, a non-empty expression, and back-references
+/// `\1`..`\9` only to groups the expression has. BIND checks the same.
+fn naptr_regexp(r: &[u8]) -> Result<(), &'static str> {
+    // Skip order, preference, flags and services.
+    let mut pos = 4;
+    for _ in 0..2 {
+        pos += 1 + *r.get(pos).ok_or("rdata too short")? as usize;
+    }
+    let len = *r.get(pos).ok_or("rdata too short")? as usize;
+    let re = r.get(pos + 1..pos + 1 + len).ok_or("rdata too short")?;
+    let Some((&delim, rest)) = re.split_first() else {
+        return Ok(());
+    };
+    const BAD: &str = "bad NAPTR regexp";
+    if delim.is_ascii_digit() || delim == b'\\' || delim == b'i' || delim == 0 {
+        return Err(BAD);
+    }
+    let mut part = 0; // 0: expression, 1: replacement, 2: flags
+    let mut groups = 0u8;
+    let mut expr_len = 0usize;
+    let mut i = 0;
+    while i < rest.len() {
+        let c = rest[i];
+        if part == 2 {
+            if c != b'i' || i + 1 != rest.len() {
+                return Err(BAD);
+            }
+        } else if c == b'\\' {
+            let next = *rest.get(i + 1).ok_or(BAD)?;
+            if part == 1 && next.is_ascii_digit() && (next == b'0' || next - b'0' > groups) {
+                return Err(BAD);
+            }
+            if part == 0 {
+                expr_len += 2;
+            }
+            i += 1;
+        } else if c == delim {
+            if part == 0 && expr_len == 0 {
+                return Err(BAD);
+            }
+            part += 1;
+        } else if part == 0 {
+            expr_len += 1;
+            if c == b'(' {
+                groups = groups.saturating_add(1);
+            }
+        }
+        i += 1;
+    }
+    if part != 2 {
+        return Err(BAD);
+    }
+    Ok(())
+}
+
+/// Digest lengths fixed by the digest type, checked as BIND does so that
+/// what we accept BIND accepts too.
+pub(crate) fn digest_length(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
+    // Offset of the digest-type octet; the digest follows it.
+    let at = match rtype {
+        RType::DS | RType::CDS | RType::DLV => 3,
+        RType::SSHFP => 1,
+        RType::ZONEMD => 5,
+        _ => return Ok(()),
+    };
+    let (Some(&kind), Some(digest)) = (r.get(at), r.get(at + 1..)) else {
+        return Err(malformed(rtype, "rdata too short"));
+    };
+    let want = match (rtype, kind) {
+        (RType::DS | RType::CDS | RType::DLV, 1) | (RType::SSHFP, 1) => 20,
+        (RType::DS | RType::CDS | RType::DLV, 2 | 3) | (RType::SSHFP, 2) => 32,
+        (RType::DS | RType::CDS | RType::DLV, 4) | (RType::ZONEMD, 1) => 48,
+        (RType::ZONEMD, 2) => 64,
+        (RType::ZONEMD, _) => {
+            return if digest.len() >= 12 {
+                Ok(())
+            } else {
+                Err(malformed(rtype, "digest shorter than 12 octets"))
+            }
+        }
+        _ => return Ok(()),
+    };
+    if digest.len() != want {
+        return Err(malformed(
+            rtype,
+            "digest length does not match the digest type",
+        ));
     }
     Ok(())
 }

@@ -141,7 +141,12 @@ fn expand_line<'t>(
 }
 
 /// Replaces `$`, `$$` and `${...}` in `text` for counter `v`.
+///
+/// A bare `$` after a `${offset...}` in the same string adds that offset
+/// (but not the width or base): BIND does this, so we do too, or the same
+/// file would load differently in the two servers.
 pub(super) fn substitute(out: &mut Vec<u8>, text: &[u8], v: u64) -> Result<(), String> {
+    let mut offset = 0i64;
     let mut i = 0;
     while i < text.len() {
         match text[i] {
@@ -159,11 +164,15 @@ pub(super) fn substitute(out: &mut Vec<u8>, text: &[u8], v: u64) -> Result<(), S
                     .position(|&b| b == b'}')
                     .ok_or("unterminated ${ in $GENERATE")?;
                 let spec = &text[i + 2..i + close];
-                format_counter(out, spec, v)?;
+                offset = format_counter(out, spec, v)?;
                 i += close + 1;
             }
             b'$' => {
-                let _ = write!(Bytes(out), "{v}");
+                let n = v as i64 + offset;
+                if n < 0 {
+                    return Err(format!("$GENERATE value {n} is negative"));
+                }
+                let _ = write!(Bytes(out), "{n}");
                 i += 1;
             }
             b => {
@@ -175,8 +184,8 @@ pub(super) fn substitute(out: &mut Vec<u8>, text: &[u8], v: u64) -> Result<(), S
     Ok(())
 }
 
-/// `offset[,width[,base]]`.
-fn format_counter(out: &mut Vec<u8>, spec: &[u8], v: u64) -> Result<(), String> {
+/// `offset[,width[,base]]`; returns the offset.
+fn format_counter(out: &mut Vec<u8>, spec: &[u8], v: u64) -> Result<i64, String> {
     let bad = || {
         format!(
             "bad $GENERATE modifier ${{{}}}",
@@ -214,7 +223,8 @@ fn format_counter(out: &mut Vec<u8>, spec: &[u8], v: u64) -> Result<(), String> 
         }
         _ => return Err(bad()),
     }
-    .map_err(|_| bad())
+    .map_err(|_| bad())?;
+    Ok(offset)
 }
 
 /// Reversed nibble labels (`0x1a` → `a.1`); `width` counts output
@@ -271,6 +281,9 @@ mod tests {
         assert_eq!(sub("z${1}", 1), "z2");
         assert_eq!(sub("${0,2,X}", 255), "FF");
         assert_eq!(sub("${0,4,o}", 8), "0010");
+        // BIND carries the last offset (only) to later bare `$`s.
+        assert_eq!(sub("${0,3,x} $ ${5} $ ${0,2} $", 10), "00a 10 15 15 10 10");
+        assert_eq!(sub("h${2,3,x}-$", 10), "h00c-12");
         let mut o = Vec::new();
         assert!(substitute(&mut o, b"${-5}", 1).is_err());
         assert!(substitute(&mut o, b"${0,1,q}", 1).is_err());

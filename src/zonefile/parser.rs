@@ -7,7 +7,7 @@
 
 use super::lexer::{Entry, Lexer};
 use super::{generate, ParseOptions, Sink, SourcePos, ZoneFileError, MAX_ERRORS};
-use crate::rdata::text::{parse_name, parse_ttl, push_name};
+use crate::rdata::text::{parse_name, parse_ttl, push_name_relative};
 use crate::rdata::{self, Class, RType, Token};
 use crate::zone::name::Name;
 use crate::zone::record::Record;
@@ -27,6 +27,19 @@ pub(super) struct FileCtx {
     pub origin: Name,
     /// Wire form of the previous owner; empty before the first record.
     pub owner: Vec<u8>,
+    /// The previous owner is known to be inside the zone (saves the check).
+    pub owner_in_zone: bool,
+}
+
+impl FileCtx {
+    pub fn new(file: Arc<Path>, origin: Name) -> FileCtx {
+        FileCtx {
+            file,
+            origin,
+            owner: Vec::new(),
+            owner_in_zone: false,
+        }
+    }
 }
 
 pub(super) struct Parser<'o, 's, 'k> {
@@ -43,6 +56,8 @@ pub(super) struct Parser<'o, 's, 'k> {
     /// Canonical paths of the files being read, outermost first.
     stack: Vec<PathBuf>,
     stopped: bool,
+    /// Scratch for rdata, reused so each record allocates exactly once.
+    rdata_buf: Vec<u8>,
 }
 
 /// An error to report, built where the position is known.
@@ -72,6 +87,7 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             warned_1035: false,
             stack: Vec::new(),
             stopped: false,
+            rdata_buf: Vec::with_capacity(512),
         }
     }
 
@@ -113,11 +129,7 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             Ok(data) => {
                 self.stack
                     .push(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
-                let mut ctx = FileCtx {
-                    file,
-                    origin: self.opts.origin.clone(),
-                    owner: Vec::new(),
-                };
+                let mut ctx = FileCtx::new(file, self.opts.origin.clone());
                 self.run(&data, &mut ctx);
             }
             Err(e) => self.error(ZoneFileError {
@@ -135,11 +147,7 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
     pub fn run_text(&mut self, text: &[u8], label: &Path) {
         self.stack
             .push(std::fs::canonicalize(label).unwrap_or_else(|_| label.to_path_buf()));
-        let mut ctx = FileCtx {
-            file: Arc::from(label),
-            origin: self.opts.origin.clone(),
-            owner: Vec::new(),
-        };
+        let mut ctx = FileCtx::new(Arc::from(label), self.opts.origin.clone());
         self.run(text, &mut ctx);
     }
 
@@ -185,8 +193,10 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
         let mut i = 0;
         if !blank_owner {
             ctx.owner.clear();
-            push_name(&mut ctx.owner, &toks[0], &ctx.origin)
+            let relative = push_name_relative(&mut ctx.owner, &toks[0], &ctx.origin)
                 .map_err(|e| at(&ctx.file, &toks[0], e.to_string()))?;
+            // A name relative to an origin inside the zone is inside it too.
+            ctx.owner_in_zone = relative && ctx.origin.is_subdomain_of(&self.opts.origin);
             i = 1;
         } else if ctx.owner.is_empty() {
             return Err(at(
@@ -196,14 +206,14 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             ));
         }
         let mut ttl: Option<(u32, &Token)> = None;
-        let mut class: Option<Class> = None;
+        let mut class: Option<(Class, &Token)> = None;
         while let Some(t) = toks.get(i).filter(|t| !t.quoted) {
             if ttl.is_none() && t.text.first().is_some_and(u8::is_ascii_digit) {
                 let v = parse_ttl(t.text)
                     .ok_or_else(|| at(&ctx.file, t, format!("bad TTL \"{}\"", t.lossy())))?;
                 ttl = Some((v, t));
             } else if let Some(c) = class.is_none().then(|| class_of(t.text)).flatten() {
-                class = Some(c);
+                class = Some((c, t));
             } else {
                 break;
             }
@@ -213,13 +223,15 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             let last = &toks[toks.len() - 1];
             return Err(at(&ctx.file, last, "missing record type"));
         };
-        let rtype = type_of(type_tok.text).ok_or_else(|| {
-            at(
-                &ctx.file,
-                type_tok,
-                format!("unknown RR type \"{}\"", type_tok.lossy()),
-            )
-        })?;
+        let rtype = type_of(type_tok.text)
+            .filter(|_| !type_tok.quoted)
+            .ok_or_else(|| {
+                at(
+                    &ctx.file,
+                    type_tok,
+                    format!("unknown RR type \"{}\"", type_tok.lossy()),
+                )
+            })?;
         if rtype.is_meta() {
             return Err(at(
                 &ctx.file,
@@ -227,11 +239,11 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
                 format!("{rtype} is a meta type and cannot be in a zone"),
             ));
         }
-        if let Some(c) = class {
+        if let Some((c, class_tok)) = class {
             if c != self.opts.class {
                 return Err(at(
                     &ctx.file,
-                    type_tok,
+                    class_tok,
                     format!("class '{c}' != zone class '{}'", self.opts.class),
                 ));
             }
@@ -243,22 +255,26 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             line: toks[0].line,
             col: toks[0].col,
         };
-        if !owner.is_subdomain_of(&self.opts.origin) {
-            self.warn(pos, format!("ignoring out-of-zone data ({owner})"));
-            return Ok(());
-        }
         let rd = &toks[i + 1..];
-        let rdata = rdata::from_text_at(rtype, rd, &ctx.origin).map_err(|e| {
+        self.rdata_buf.clear();
+        rdata::from_text_into(rtype, rd, &ctx.origin, &mut self.rdata_buf).map_err(|e| {
             let t = rd.get(e.index).or(rd.last()).unwrap_or(type_tok);
             at(&ctx.file, t, e.error.to_string())
         })?;
+        let rdata: Box<[u8]> = Box::from(&self.rdata_buf[..]);
         let ttl = self.resolve_ttl(ttl, rtype, &rdata, &pos, &ctx.file, type_tok)?;
+        // Checked after the rdata so that bad data is an error even when the
+        // record would be dropped: BIND reads the whole line first too.
+        if !ctx.owner_in_zone && !owner.is_subdomain_of(&self.opts.origin) {
+            self.warn(pos, format!("ignoring out-of-zone data ({owner})"));
+            return Ok(());
+        }
         let rec = Record {
             owner,
             class: self.opts.class,
             ttl,
             rtype,
-            rdata: rdata.into_boxed_slice(),
+            rdata,
         };
         (self.sink)(rec, &pos).map_err(|message| ZoneFileError { pos, message })
     }
@@ -414,11 +430,11 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
         let data = std::fs::read(&path)
             .map_err(|e| fail(format!("cannot read $INCLUDE file {}: {e}", path.display())))?;
         self.stack.push(canon);
-        let mut inner = FileCtx {
-            file: Arc::from(path.as_path()),
-            origin,
-            owner: Vec::new(),
-        };
+        let mut inner = FileCtx::new(Arc::from(path.as_path()), origin);
+        // As in BIND, the included file starts with the includer's previous
+        // owner, and the includer's own is untouched by what it reads.
+        inner.owner.clone_from(&ctx.owner);
+        inner.owner_in_zone = ctx.owner_in_zone;
         self.run(&data, &mut inner);
         self.stack.pop();
         Ok(())
