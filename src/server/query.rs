@@ -9,6 +9,8 @@
 //! over anything deeper. Wildcards are then one more probe for `*.` plus
 //! the closest encloser. No answer scans the zone.
 
+use std::borrow::Cow;
+
 use crate::rdata::{Class, RType};
 use crate::server::catalog::Catalog;
 use crate::wire::builder::{Full, MessageBuilder, Section};
@@ -215,21 +217,22 @@ impl<'a> Answer<'a, '_> {
     /// Answers for `owner` (wire, case to write) following CNAME and DNAME
     /// chains inside the zone; returns the RCODE.
     fn resolve(&mut self, qname: &[u8], qname_lc: &[u8]) -> u16 {
-        let mut owner: Vec<u8> = qname.to_vec();
-        let mut lc: Vec<u8> = qname_lc.to_vec();
+        // Borrowed until a chain is followed: a plain answer allocates nothing.
+        let mut owner: Cow<'_, [u8]> = Cow::Borrowed(qname);
+        let mut lc: Cow<'_, [u8]> = Cow::Borrowed(qname_lc);
         let mut visited: Vec<Vec<u8>> = Vec::new();
         let mut authoritative = true;
+        let mut rc = rcode::NOERROR;
         for _ in 0..MAX_CHAIN {
-            let found = self.lookup(&lc, self.qtype);
-            let next = match found {
+            let next = match self.lookup(&lc, self.qtype) {
                 // An existing name keeps the case it has in the zone; a
                 // synthesized one takes the case it was asked with.
                 Lookup::Exact(node) => self.answer_node(node.owner_wire(), node),
                 Lookup::Wildcard(node) => self.answer_node(&owner, node),
                 Lookup::Referral(cut) => {
-                    if self.out.count(Section::Answer) == 0 {
-                        authoritative = false;
-                    }
+                    // AA stays when the referral ends a chain begun with
+                    // authoritative data.
+                    authoritative = self.out.count(Section::Answer) > 0;
                     self.referral(cut);
                     Step::Done(rcode::NOERROR)
                 }
@@ -240,41 +243,34 @@ impl<'a> Answer<'a, '_> {
                 }
             };
             match next {
-                Step::Done(rc) => {
-                    if authoritative {
-                        self.out.set_flags(flags::AA, 0);
-                    }
-                    return rc;
+                Step::Done(code) => {
+                    rc = code;
+                    break;
+                }
+                Step::YxDomain => {
+                    rc = rcode::YXDOMAIN;
+                    break;
                 }
                 Step::Follow(target) => {
-                    visited.push(lc.clone());
                     let mut t = target.clone();
                     crate::zone::name::lowercase_wire(&mut t);
                     let in_zone =
                         Name::from_wire(&t).is_ok_and(|n| n.is_subdomain_of(self.v.apex()));
+                    visited.push(lc.into_owned());
                     if !in_zone || visited.contains(&t) {
                         // The chain leaves the zone (or loops): the answer
-                        // so far is authoritative and complete.
-                        if authoritative {
-                            self.out.set_flags(flags::AA, 0);
-                        }
-                        return rcode::NOERROR;
+                        // so far is complete.
+                        break;
                     }
-                    owner = target;
-                    lc = t;
-                }
-                Step::YxDomain => {
-                    if authoritative {
-                        self.out.set_flags(flags::AA, 0);
-                    }
-                    return rcode::YXDOMAIN;
+                    owner = Cow::Owned(target);
+                    lc = Cow::Owned(t);
                 }
             }
         }
         if authoritative {
             self.out.set_flags(flags::AA, 0);
         }
-        rcode::NOERROR
+        rc
     }
 
     /// Answers from a node that matched (exactly or as a wildcard).

@@ -13,19 +13,18 @@
 //! duplicates are dropped; a differing TTL in one RRset is warned about
 //! and the first TTL kept (RFC 2181 §5.2). The apex needs SOA and NS.
 
-use hashbrown::HashTable;
-
 use crate::rdata::{Class, RType};
 use crate::zone::name::Name;
 use crate::zone::node::{Node, RRset};
 use crate::zone::record::Record;
-use crate::zone::version::{hash_name, link_to_parent, ZoneError, ZoneVersion};
+use crate::zone::table::NodeTable;
+use crate::zone::version::{link_to_parent, ZoneError, ZoneVersion};
 
 /// Accumulates records into a zone.
 pub struct ZoneBuilder {
     apex: Name,
     class: Class,
-    nodes: HashTable<Node>,
+    nodes: NodeTable,
     cur_owner: Option<Name>,
     cur_sets: Vec<RRset>,
     /// Child count of the current owner when it already had a node.
@@ -59,7 +58,7 @@ impl ZoneBuilder {
             apex,
             class,
             records: 0,
-            nodes: HashTable::with_capacity(names),
+            nodes: NodeTable::with_capacity(names),
             cur_owner: None,
             cur_sets: Vec::new(),
             cur_children: None,
@@ -160,21 +159,15 @@ impl ZoneBuilder {
                 "{owner} is below the DNAME at {d} and can never be reached (RFC 6672 §2.3)"
             ));
         }
-        let wire = owner.as_wire();
-        let hash = hash_name(wire);
-        match self
-            .nodes
-            .find_entry(hash, |n| n.owner_wire().eq_ignore_ascii_case(wire))
-        {
-            Ok(entry) => {
-                let (node, _) = entry.remove();
+        match self.nodes.take(owner.as_wire()) {
+            Some(node) => {
                 self.cur_sets = node.to_rrsets();
                 self.cur_children = Some(node.children());
                 // Keep the case of the first mention (an empty non-terminal
                 // created from a child has the child's case, which is fine).
                 self.cur_owner = Some(node.owner());
             }
-            Err(_) => {
+            None => {
                 self.cur_sets.clear();
                 self.cur_children = None;
                 self.cur_owner = Some(owner.clone());
@@ -196,10 +189,7 @@ impl ZoneBuilder {
                 return;
             }
         };
-        self.nodes
-            .insert_unique(hash_name(owner.as_wire()), node, |n| {
-                hash_name(n.owner_wire())
-            });
+        self.nodes.put(node);
         if children.is_none() {
             link_to_parent(&mut self.nodes, &self.apex, &owner);
         }
@@ -210,7 +200,7 @@ impl ZoneBuilder {
     /// Completes the zone; fails when the apex lacks SOA or NS.
     pub fn finish(mut self) -> Result<ZoneVersion, ZoneError> {
         self.flush();
-        self.nodes.shrink_to_fit(|n| hash_name(n.owner_wire()));
+        self.nodes.shrink_to_fit();
         ZoneVersion::from_table(self.apex, self.class, self.nodes, self.records)
     }
 }

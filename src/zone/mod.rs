@@ -12,6 +12,7 @@ pub mod name;
 pub mod node;
 pub mod record;
 pub mod serial;
+pub mod table;
 pub mod version;
 
 use std::sync::Arc;

@@ -13,7 +13,10 @@
 //! ```
 //! `children` counts the direct child nodes; a node with no RRsets and
 //! children is an empty non-terminal, one with neither is removed.
-//! Nodes are immutable once built; a change builds a new node.
+//! Nodes are immutable once built and shared between zone versions by
+//! reference count; a change builds a new node.
+
+use std::sync::Arc;
 
 use crate::rdata::RType;
 use crate::zone::name::Name;
@@ -22,7 +25,7 @@ const SET_HDR: usize = 2 + 4 + 2 + 4;
 
 /// An immutable node: owner name, child count and RRsets.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Node(Box<[u8]>);
+pub struct Node(Arc<[u8]>);
 
 /// A borrowed view of one RRset inside a node.
 #[derive(Clone, Copy, Debug)]
@@ -153,7 +156,7 @@ impl Node {
             }
         }
         debug_assert_eq!(out.len(), size);
-        Ok(Node(out.into_boxed_slice()))
+        Ok(Node(out.into()))
     }
 
     /// The owner name in wire form, case as written in the zone.
@@ -180,16 +183,20 @@ impl Node {
 
     /// A copy of this node with another child count.
     pub fn with_children(&self, children: u32) -> Node {
-        let mut v = self.0.clone();
-        let p = self.hdr_start();
-        v[p..p + 4].copy_from_slice(&children.to_be_bytes());
-        Node(v)
+        let mut n = self.clone();
+        n.set_children(children);
+        n
     }
 
-    /// Changes the child count in place.
+    /// Changes the child count, copying the node first if it is shared.
     pub fn set_children(&mut self, children: u32) {
         let p = self.hdr_start();
-        self.0[p..p + 4].copy_from_slice(&children.to_be_bytes());
+        if Arc::get_mut(&mut self.0).is_none() {
+            self.0 = Arc::from(&self.0[..]);
+        }
+        if let Some(bytes) = Arc::get_mut(&mut self.0) {
+            bytes[p..p + 4].copy_from_slice(&children.to_be_bytes());
+        }
     }
 
     /// Number of RRsets.

@@ -16,13 +16,12 @@
 
 use std::cmp::Ordering;
 
-use hashbrown::HashTable;
-
 use crate::rdata::{Class, RType};
 use crate::zone::diff::{Diff, DiffError};
 use crate::zone::name::{canonical_cmp_wire, Name, MAX_NAME_LEN};
 use crate::zone::node::{Node, RRset, RRsetRef};
 use crate::zone::record::Record;
+use crate::zone::table::NodeTable;
 
 /// The hasher shared by every version of every zone (fixed keys, so a
 /// table can be cloned into the next version without rehashing).
@@ -53,7 +52,7 @@ pub struct ZoneVersion {
     class: Class,
     serial: u32,
     neg_ttl: u32,
-    nodes: HashTable<Node>,
+    nodes: NodeTable,
     records: usize,
 }
 
@@ -86,7 +85,7 @@ impl ZoneVersion {
     pub(crate) fn from_table(
         apex: Name,
         class: Class,
-        nodes: HashTable<Node>,
+        nodes: NodeTable,
         records: usize,
     ) -> Result<ZoneVersion, ZoneError> {
         let mut v = ZoneVersion {
@@ -153,9 +152,7 @@ impl ZoneVersion {
     /// The node for a wire name (any case).
     #[inline]
     pub fn find(&self, wire: &[u8]) -> Option<&Node> {
-        self.nodes.find(hash_name(wire), |n| {
-            n.owner_wire().eq_ignore_ascii_case(wire)
-        })
+        self.nodes.find(wire)
     }
 
     /// The node for a name.
@@ -240,6 +237,7 @@ impl ZoneVersion {
         for rec in &diff.added {
             next.add_record(rec)?;
         }
+        next.nodes.maybe_fold();
         next.refresh_apex().map_err(DiffError::Zone)?;
         if next.serial != diff.serial_to {
             return Err(DiffError::SerialMismatch {
@@ -251,20 +249,11 @@ impl ZoneVersion {
     }
 
     fn take(&mut self, wire: &[u8]) -> Option<Node> {
-        let hash = hash_name(wire);
-        match self
-            .nodes
-            .find_entry(hash, |n| n.owner_wire().eq_ignore_ascii_case(wire))
-        {
-            Ok(entry) => Some(entry.remove().0),
-            Err(_) => None,
-        }
+        self.nodes.take(wire)
     }
 
     fn put(&mut self, node: Node) {
-        let hash = hash_name(node.owner_wire());
-        self.nodes
-            .insert_unique(hash, node, |n| hash_name(n.owner_wire()));
+        self.nodes.put(node);
     }
 
     fn remove_record(&mut self, rec: &Record) -> Result<(), DiffError> {
@@ -360,7 +349,7 @@ impl ZoneVersion {
 }
 
 /// See [`ZoneVersion::link_to_parent`]; shared with the builder.
-pub(crate) fn link_to_parent(nodes: &mut HashTable<Node>, apex: &Name, added: &Name) {
+pub(crate) fn link_to_parent(nodes: &mut NodeTable, apex: &Name, added: &Name) {
     if added == apex {
         return;
     }
@@ -368,18 +357,16 @@ pub(crate) fn link_to_parent(nodes: &mut HashTable<Node>, apex: &Name, added: &N
     let mut cur: &[u8] = added.as_wire();
     while cur.len() > apex_len {
         let parent = &cur[1 + cur[0] as usize..];
-        let hash = hash_name(parent);
-        if let Some(node) = nodes.find_mut(hash, |n| n.owner_wire().eq_ignore_ascii_case(parent)) {
-            let c = node.children();
-            node.set_children(c + 1);
+        if let Some(c) = nodes.find(parent).map(Node::children) {
+            nodes.set_children(parent, c + 1);
             return;
         }
         // An empty non-terminal (or the apex, before its records arrive).
-        if let Ok(ent) = Name::from_wire(parent)
+        let ent = Name::from_wire(parent)
             .map_err(|_| ())
-            .and_then(|p| Node::build(&p, 1, &mut []).map_err(|_| ()))
-        {
-            nodes.insert_unique(hash, ent, |n| hash_name(n.owner_wire()));
+            .and_then(|p| Node::build(&p, 1, &mut []).map_err(|_| ()));
+        if let Ok(ent) = ent {
+            nodes.put(ent);
         }
         cur = parent;
     }
