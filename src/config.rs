@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::zone::name::Name;
+use crate::zone::serial::SerialPolicy;
 
 /// A problem with the configuration.
 #[derive(Debug, thiserror::Error)]
@@ -81,8 +82,39 @@ pub struct Config {
     /// The file it was read from.
     pub path: PathBuf,
     pub server: ServerConfig,
+    pub tsig: Vec<TsigKeyConfig>,
     pub zones: Vec<ZoneConfig>,
 }
+
+/// One `[[tsig]]` key, its secret decoded.
+#[derive(Clone)]
+pub struct TsigKeyConfig {
+    pub name: Name,
+    /// BIND's spelling: `hmac-sha256`, `hmac-md5`, ...
+    pub algorithm: String,
+    pub secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for TsigKeyConfig {
+    // Secrets never reach logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TsigKeyConfig")
+            .field("name", &self.name)
+            .field("algorithm", &self.algorithm)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The TSIG algorithms a key may use (RFC 8945 §6).
+pub const TSIG_ALGORITHMS: [&str; 6] = [
+    "hmac-md5",
+    "hmac-sha1",
+    "hmac-sha224",
+    "hmac-sha256",
+    "hmac-sha384",
+    "hmac-sha512",
+];
 
 /// `[server]`.
 #[derive(Debug, Clone)]
@@ -106,6 +138,10 @@ pub struct ZoneConfig {
     pub name: Name,
     /// The zone file, resolved against the config's directory.
     pub file: PathBuf,
+    /// How the serial moves on each change.
+    pub serial: SerialPolicy,
+    /// Write the current zone back to its file after each change.
+    pub zonefile_sync: bool,
 }
 
 #[derive(Deserialize)]
@@ -113,7 +149,18 @@ pub struct ZoneConfig {
 struct RawConfig {
     server: Option<RawServer>,
     #[serde(default)]
+    tsig: Vec<RawTsig>,
+    #[serde(default)]
     zone: Vec<RawZone>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTsig {
+    name: String,
+    algorithm: Option<String>,
+    secret: Option<String>,
+    secret_file: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -134,6 +181,8 @@ struct RawServer {
 struct RawZone {
     name: String,
     file: PathBuf,
+    serial: Option<SerialPolicy>,
+    zonefile_sync: Option<bool>,
 }
 
 impl Config {
@@ -224,14 +273,94 @@ impl Config {
             zones.push(ZoneConfig {
                 name,
                 file: base.join(z.file),
+                serial: z.serial.unwrap_or_default(),
+                zonefile_sync: z.zonefile_sync.unwrap_or(false),
             });
         }
+        let tsig = tsig_keys(raw.tsig, &base, &invalid)?;
         Ok(Config {
             path: path.to_path_buf(),
             server,
+            tsig,
             zones,
         })
     }
+}
+
+/// Validates `[[tsig]]` entries and decodes their secrets.
+fn tsig_keys(
+    raw: Vec<RawTsig>,
+    base: &Path,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Vec<TsigKeyConfig>, ConfigError> {
+    let mut keys: Vec<TsigKeyConfig> = Vec::new();
+    for (i, t) in raw.into_iter().enumerate() {
+        let key = |field: &str| format!("tsig[{i}]{field}");
+        let name: Name = t
+            .name
+            .parse()
+            .map_err(|e| invalid(&key(".name"), format!("`{}`: {e}", t.name)))?;
+        if keys.iter().any(|k| k.name == name) {
+            return Err(invalid(
+                &key(".name"),
+                format!("key {name} is defined twice"),
+            ));
+        }
+        let algorithm = t
+            .algorithm
+            .unwrap_or_else(|| "hmac-sha256".into())
+            .to_ascii_lowercase();
+        if !TSIG_ALGORITHMS.contains(&algorithm.as_str()) {
+            return Err(invalid(
+                &key(".algorithm"),
+                format!("`{algorithm}` is not one of {}", TSIG_ALGORITHMS.join(", ")),
+            ));
+        }
+        let encoded = match (t.secret, t.secret_file) {
+            (Some(s), None) => s,
+            (None, Some(file)) => {
+                let file = base.join(file);
+                std::fs::read_to_string(&file).map_err(|e| {
+                    invalid(
+                        &key(".secret_file"),
+                        format!("cannot read {}: {e}", file.display()),
+                    )
+                })?
+            }
+            _ => {
+                return Err(invalid(
+                    &key(""),
+                    "needs exactly one of `secret` (base64) or `secret_file`".into(),
+                ))
+            }
+        };
+        let secret = decode_secret(&encoded)
+            .ok_or_else(|| invalid(&key(".secret"), "is not valid base64".into()))?;
+        if secret.is_empty() {
+            return Err(invalid(&key(".secret"), "is empty".into()));
+        }
+        keys.push(TsigKeyConfig {
+            name,
+            algorithm,
+            secret,
+        });
+    }
+    Ok(keys)
+}
+
+/// Decodes a base64 secret; a secret file may hold just the secret, or a
+/// BIND `key` clause (the `secret "...";` line is used).
+fn decode_secret(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let text = text.trim();
+    let b64 = match text.find("secret") {
+        Some(i) if text.contains('{') => text[i + 6..].split('"').nth(1)?,
+        _ => text,
+    };
+    let compact: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
 }
 
 #[cfg(test)]
@@ -277,6 +406,30 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("tcp_idle_timeout"), "{e}");
+    }
+
+    #[test]
+    fn tsig_keys() {
+        let c = parse("[[tsig]]\nname = \"k1\"\nsecret = \"c2VjcmV0\"\n").unwrap();
+        assert_eq!(c.tsig[0].secret, b"secret");
+        assert_eq!(c.tsig[0].algorithm, "hmac-sha256");
+        assert!(!format!("{:?}", c.tsig[0]).contains("c2VjcmV0"));
+        let e = parse("[[tsig]]\nname = \"k1\"\nalgorithm = \"hmac-foo\"\nsecret = \"c2VjcmV0\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tsig[0].algorithm"), "{e}");
+        let e = parse("[[tsig]]\nname = \"k1\"\nsecret = \"!!\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tsig[0].secret"), "{e}");
+        let bind = "key \"k\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0\";\n};\n";
+        assert_eq!(decode_secret(bind).unwrap(), b"secret");
+        let c =
+            parse("[[zone]]\nname = \"a.test\"\nfile = \"x\"\nserial = \"dateserial\"\n").unwrap();
+        assert_eq!(c.zones[0].serial, SerialPolicy::Dateserial);
+        let e =
+            parse("[[zone]]\nname = \"a.test\"\nfile = \"x\"\nserial = \"weekly\"\n").unwrap_err();
+        assert!(e.to_string().contains("serial"), "{e}");
     }
 
     #[test]

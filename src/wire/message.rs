@@ -69,6 +69,8 @@ pub struct Request<'a> {
     pub counts: [u16; 3],
     /// Offset just after the question.
     pub question_end: usize,
+    /// Offset of a TSIG record, which must be the last one (RFC 8945 §5.1).
+    pub tsig_at: Option<usize>,
 }
 
 impl Request<'_> {
@@ -146,6 +148,7 @@ pub fn parse_request(msg: &[u8]) -> Result<Request<'_>, ParseError> {
     let question_end = pos;
 
     let mut edns = None;
+    let mut tsig_at = None;
     let total = an as usize + ns as usize + ar as usize;
     for i in 0..total {
         let owner_start = pos;
@@ -158,6 +161,13 @@ pub fn parse_request(msg: &[u8]) -> Result<Request<'_>, ParseError> {
         pos += 10;
         if pos + rdlen > msg.len() {
             return Err(formerr);
+        }
+        if rtype == RType::TSIG {
+            // RFC 8945 §5.1: only as the very last record of the additional section.
+            if i + 1 != total || i < an as usize + ns as usize {
+                return Err(formerr);
+            }
+            tsig_at = Some(owner_start);
         }
         if rtype == RType::OPT {
             // RFC 6891 §6.1.1: one OPT, in the additional section, owned by the root.
@@ -188,6 +198,7 @@ pub fn parse_request(msg: &[u8]) -> Result<Request<'_>, ParseError> {
         edns,
         counts: [an, ns, ar],
         question_end,
+        tsig_at,
     })
 }
 
