@@ -84,6 +84,8 @@ mod history;
 mod journal;
 mod snapshot;
 
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
