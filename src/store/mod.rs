@@ -86,6 +86,8 @@ mod snapshot;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_crash;
 
 use std::path::{Path, PathBuf};
 
