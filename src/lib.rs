@@ -10,6 +10,7 @@ pub mod config;
 pub mod load;
 pub mod rdata;
 pub mod server;
+pub mod store;
 pub mod wire;
 pub mod zone;
 pub mod zonefile;
