@@ -344,7 +344,7 @@ impl<'v> Overlay<'v> {
         {
             return true;
         }
-        if !self.version.node(name).is_some_and(|n| n.children() > 0) {
+        if self.version.node(name).is_none_or(|n| n.children() == 0) {
             return false;
         }
         // Names below in the version keep their data unless emptied here.

@@ -7,6 +7,8 @@ use super::tests::{check_commit, n, zone, Msg, ZONE};
 use super::*;
 use crate::rdata::Class;
 use crate::zone::record::Record;
+use crate::zone::serial::Serial;
+use crate::zone::version::soa_fields;
 
 /// Owners relative to example.com ("@" is the apex); chosen to meet the
 /// interesting rules: the apex, a CNAME, an empty non-terminal and the
@@ -87,6 +89,91 @@ fn message(ops: &[Op]) -> Msg {
     m
 }
 
+/// A flat reference model of RFC 2136 §3.4.2 over the whole record list,
+/// written without the overlay, to check the net diffs against.
+fn model(records: &[Record], req: &UpdateRequest) -> Vec<Record> {
+    let apex = n("example.com");
+    let mut z: Vec<Record> = records.to_vec();
+    let at = |z: &Vec<Record>, o: &Name, t: RType| {
+        z.iter().filter(|r| &r.owner == o && r.rtype == t).count()
+    };
+    for u in &req.updates {
+        match u {
+            Update::Add(rec) => {
+                let (o, t) = (&rec.owner, rec.rtype);
+                if t == RType::SOA {
+                    let old = z
+                        .iter()
+                        .find(|r| r.rtype == RType::SOA)
+                        .and_then(|r| soa_fields(&r.rdata))
+                        .map(|f| f.serial);
+                    let new = soa_fields(&rec.rdata).map(|f| f.serial);
+                    if *o == apex
+                        && matches!((new, old), (Some(a), Some(b)) if Serial(a).is_after(Serial(b)))
+                    {
+                        z.retain(|r| r.rtype != RType::SOA);
+                        z.push(rec.clone());
+                    }
+                    continue;
+                }
+                let other = z.iter().any(|r| &r.owner == o && r.rtype != RType::CNAME);
+                if (t == RType::CNAME && other)
+                    || (t != RType::CNAME && at(&z, o, RType::CNAME) > 0)
+                {
+                    continue;
+                }
+                if t == RType::CNAME {
+                    z.retain(|r| !(&r.owner == o && r.rtype == t && r.rdata != rec.rdata));
+                }
+                for r in z.iter_mut().filter(|r| &r.owner == o && r.rtype == t) {
+                    r.ttl = rec.ttl;
+                }
+                if !z.iter().any(|r| r.same_rr(rec)) {
+                    z.push(rec.clone());
+                }
+            }
+            Update::DeleteRRset { owner, rtype } => {
+                if !(*owner == apex && matches!(*rtype, RType::SOA | RType::NS)) {
+                    z.retain(|r| !(&r.owner == owner && r.rtype == *rtype));
+                }
+            }
+            Update::DeleteName(owner) => z.retain(|r| {
+                &r.owner != owner || (*owner == apex && matches!(r.rtype, RType::SOA | RType::NS))
+            }),
+            Update::DeleteRR {
+                owner,
+                rtype,
+                rdata,
+            } => {
+                let last_ns =
+                    *owner == apex && *rtype == RType::NS && at(&z, owner, RType::NS) == 1;
+                if *rtype != RType::SOA && !last_ns {
+                    z.retain(|r| !(&r.owner == owner && r.rtype == *rtype && r.rdata == *rdata));
+                }
+            }
+        }
+    }
+    z
+}
+
+/// The records as a comparable set, the SOA left out unless `soa`.
+fn key_set(records: &[Record], soa: bool) -> std::collections::BTreeSet<(Name, u16, u32, Vec<u8>)> {
+    records
+        .iter()
+        .filter(|r| soa || r.rtype != RType::SOA)
+        .map(|r| (r.owner.to_lowercase(), r.rtype.0, r.ttl, r.rdata.to_vec()))
+        .collect()
+}
+
+/// True when some record lies strictly below a DNAME owner.
+fn data_below_dname(records: &[Record]) -> bool {
+    records.iter().filter(|d| d.rtype == RType::DNAME).any(|d| {
+        records
+            .iter()
+            .any(|r| r.owner != d.owner && r.owner.is_subdomain_of(&d.owner))
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -101,6 +188,8 @@ proptest! {
         for ops in &msgs {
             let req = parse_update(&message(ops).build()).expect("parses");
             let out = process_update(&req, &v, Some(&n("key")), &acl, SerialPolicy::Increment, 0);
+            let before = v.records_canonical();
+            let expected = model(&before, &req);
             match out {
                 UpdateOutcome::Commit(diff) => {
                     for r in &diff.removed {
@@ -108,12 +197,20 @@ proptest! {
                     }
                     let old_serial = v.serial();
                     let (next, _) = check_commit(&v, UpdateOutcome::Commit(diff));
+                    let got = next.records_canonical();
+                    prop_assert_eq!(key_set(&got, false), key_set(&expected, false));
+                    prop_assert!(key_set(&got, true) != key_set(&before, true));
                     prop_assert!(crate::zone::serial::Serial(next.serial()).is_after(crate::zone::serial::Serial(old_serial)));
                     v = next;
                 }
-                UpdateOutcome::NoChange => {}
+                UpdateOutcome::NoChange => {
+                    prop_assert_eq!(key_set(&expected, true), key_set(&before, true));
+                }
                 // Only the DNAME rule refuses among these operations.
-                UpdateOutcome::Refuse(rc) => prop_assert_eq!(rc, rcode::REFUSED),
+                UpdateOutcome::Refuse(rc) => {
+                    prop_assert_eq!(rc, rcode::REFUSED);
+                    prop_assert!(data_below_dname(&expected));
+                }
             }
         }
     }
