@@ -30,9 +30,10 @@
 //! * **TTL.** RFC 2181 §5.2 forbids differing TTLs in one RRset. An added
 //!   RR's TTL becomes the TTL of its whole RRset, even when the RR itself
 //!   was already there (RFC 2136 §3.4.2.2 replaces a duplicate zone RR with
-//!   the update RR, TTL included). In the diff a TTL change is the removal
-//!   of every RR with the old TTL and the addition of every RR with the new
-//!   one, exactly as IXFR expresses it.
+//!   the update RR, TTL included); within one message the last add wins.
+//!   BIND 9.18 does the same (checked with nsupdate against named). In the
+//!   diff a TTL change is the removal of every RR with the old TTL and the
+//!   addition of every RR with the new one, exactly as IXFR expresses it.
 //! * **Equal rdata** means equal in canonical form (RFC 4034 §6.2: names
 //!   in rdata compared ignoring case), for duplicates, deletes and
 //!   value-dependent prerequisites; the zone keeps the spelling it had.
@@ -42,12 +43,18 @@
 //! * **DNAME**: an update that would leave data below a DNAME (a DNAME
 //!   above existing names, or names below a DNAME) is REFUSED as a whole:
 //!   such data is unreachable (RFC 6672 §2.3) and the zone rules of
-//!   `zone::builder` reject it.
+//!   `zone::builder` reject it. (BIND accepts it and leaves the data
+//!   occluded; a zone file with it would not load here.)
 //! * **SOA**: an SOA add is honoured only at the apex and only when its
 //!   serial is later (RFC 1982) than the current one; then that serial is
 //!   the new serial. Otherwise, if anything changed, the serial moves by the
-//!   zone's [`SerialPolicy`]. Deletes of the apex SOA and NS RRsets, and of
-//!   the last apex NS, are ignored (§3.4.2.3, §3.4.2.4).
+//!   zone's [`SerialPolicy`]. (BIND instead applies an SOA with an
+//!   earlier serial and then bumps the serial itself; RFC 2136 says to
+//!   ignore it, and so do we.) Deletes of the apex SOA and NS RRsets, and
+//!   of the last apex NS, are ignored (§3.4.2.3, §3.4.2.4). A commit may
+//!   change nothing but the SOA (a client-set SOA): it is still a commit.
+//! * **Empty non-terminals** own no RRs: "name is in use" fails on them
+//!   with NXDOMAIN, as in BIND.
 //! * **Signer-owned types** (RRSIG, NSEC, NSEC3) cannot be updated
 //!   (REFUSED), and "delete all RRsets at a name" leaves them for the
 //!   signer, which re-signs the changed names from the diff.

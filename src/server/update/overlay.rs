@@ -33,6 +33,12 @@ pub(super) fn canonical(rtype: RType, rdata: &[u8]) -> Vec<u8> {
     v
 }
 
+/// True when two rdatas of `rtype` are the same RR's data. The canonical
+/// form keeps lengths, so most comparisons end without allocating.
+fn same_rdata(rtype: RType, a: &[u8], b: &[u8]) -> bool {
+    a == b || (a.len() == b.len() && canonical(rtype, a) == canonical(rtype, b))
+}
+
 /// Types that may share a name with a CNAME (RFC 4035 §2.5), as in
 /// `zone::builder`.
 fn cname_companion(rtype: RType) -> bool {
@@ -175,8 +181,7 @@ impl<'v> Overlay<'v> {
         };
         // RFC 2181 §5.2: one TTL per RRset, the newest one.
         set.ttl = rec.ttl;
-        let canon = canonical(rtype, &rec.rdata);
-        if set.rdatas.iter().any(|r| canonical(rtype, r) == canon) {
+        if set.rdatas.iter().any(|r| same_rdata(rtype, r, &rec.rdata)) {
             return;
         }
         match rtype {
@@ -215,8 +220,7 @@ impl<'v> Overlay<'v> {
         let Some(set) = w.get_mut(rtype) else {
             return;
         };
-        let canon = canonical(rtype, rdata);
-        let Some(i) = set.rdatas.iter().position(|r| canonical(rtype, r) == canon) else {
+        let Some(i) = set.rdatas.iter().position(|r| same_rdata(rtype, r, rdata)) else {
             return;
         };
         if at_apex && rtype == RType::NS && set.rdatas.len() == 1 {
