@@ -76,7 +76,11 @@ mod parse;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_grants;
+#[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_updates;
 
 use std::collections::HashMap;
 
@@ -114,6 +118,16 @@ pub enum UpdateOutcome {
     NoChange,
     /// Answer with this rcode and change nothing.
     Refuse(u16),
+}
+
+impl UpdateOutcome {
+    /// The rcode of the answer (NOERROR for a commit, once it is durable).
+    pub fn rcode(&self) -> u16 {
+        match self {
+            UpdateOutcome::Commit(_) | UpdateOutcome::NoChange => rcode::NOERROR,
+            UpdateOutcome::Refuse(rc) => *rc,
+        }
+    }
 }
 
 /// Types the signer maintains; clients may not change them.
