@@ -583,3 +583,64 @@ fn failed_prerequisite_changes_nothing() {
         .pre("www.example.com", Class::NONE, RType::ANY, "");
     assert_eq!(rcode_of(&v, &m), rcode::NXDOMAIN);
 }
+
+#[test]
+fn reads_hickory_update_messages() {
+    // A second, independent encoder: hickory-proto's update helpers
+    // (compressed names, an OPT record in the additional section).
+    use hickory_proto::op::update_message::{compare_and_swap, delete_all};
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::{DNSClass, Name as HName, RData, RecordSet, RecordType};
+    let h = |s: &str| HName::from_ascii(s).unwrap();
+    let a_set = |ttl: u32, last: &[u8]| {
+        let mut s = RecordSet::with_ttl(h("www.example.com."), RecordType::A, ttl);
+        for &x in last {
+            s.add_rdata(RData::A(A(std::net::Ipv4Addr::new(192, 0, 2, x))));
+        }
+        s
+    };
+    let v = zone(ZONE);
+    let cas = compare_and_swap(
+        a_set(3600, &[10, 11]),
+        a_set(300, &[12]),
+        h("example.com."),
+        true,
+    );
+    let req = parse_update(&cas.to_vec().unwrap()).unwrap();
+    assert_eq!(req.prerequisites.len(), 2);
+    assert_eq!(req.updates.len(), 3);
+    let out = process_update(
+        &req,
+        &v,
+        Some(&n("key")),
+        &full_acl(),
+        SerialPolicy::Increment,
+        0,
+    );
+    let (next, _) = check_commit(&v, out);
+    assert_eq!(
+        set(&next, "www.example.com", RType::A),
+        Some((300, vec!["192.0.2.12".into()]))
+    );
+    // The same swap again: the prerequisite no longer holds.
+    let out = process_update(
+        &req,
+        &next,
+        Some(&n("key")),
+        &full_acl(),
+        SerialPolicy::Increment,
+        0,
+    );
+    assert_eq!(out, UpdateOutcome::Refuse(rcode::NXRRSET));
+    let del = delete_all(
+        h("a.b.ent.example.com."),
+        h("example.com."),
+        DNSClass::IN,
+        true,
+    );
+    let req = parse_update(&del.to_vec().unwrap()).unwrap();
+    assert_eq!(
+        req.updates,
+        vec![Update::DeleteName(n("a.b.ent.example.com"))]
+    );
+}
