@@ -13,8 +13,9 @@
 //! 2. Authorisation, coarse: no TSIG key, or a key without any grant in
 //!    the zone's [`UpdateAcl`], is REFUSED before the prerequisites are
 //!    read, so that strangers cannot probe the zone through them.
-//! 3. Prerequisites (§3.2), in order: NOTZONE, NXDOMAIN, YXDOMAIN,
-//!    NXRRSET, YXRRSET; value-dependent RRsets are compared as whole sets.
+//! 3. Prerequisites (§3.2), in message order, the first failure deciding:
+//!    NOTZONE, NXDOMAIN, YXDOMAIN, NXRRSET or YXRRSET; value-dependent RRs
+//!    are gathered into RRsets and compared as whole sets afterwards.
 //! 4. Prescan (§3.4.1) and fine authorisation (§3.3), per update RR in
 //!    order: NOTZONE for names outside the zone, REFUSED for types the
 //!    signer owns (RRSIG, NSEC, NSEC3) and for RRs the key is not granted.
