@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod query;
 pub mod tcp;
 pub mod udp;
+pub mod update;
 
 #[cfg(test)]
 mod query_tests;
