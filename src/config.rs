@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::server::update::UpdateAcl;
 use crate::zone::name::Name;
 use crate::zone::serial::SerialPolicy;
 
@@ -142,6 +143,8 @@ pub struct ZoneConfig {
     pub serial: SerialPolicy,
     /// Write the current zone back to its file after each change.
     pub zonefile_sync: bool,
+    /// Who may send RFC 2136 updates; empty refuses all.
+    pub update: UpdateAcl,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +186,7 @@ struct RawZone {
     file: PathBuf,
     serial: Option<SerialPolicy>,
     zonefile_sync: Option<bool>,
+    update: Option<UpdateAcl>,
 }
 
 impl Config {
@@ -275,9 +279,24 @@ impl Config {
                 file: base.join(z.file),
                 serial: z.serial.unwrap_or_default(),
                 zonefile_sync: z.zonefile_sync.unwrap_or(false),
+                update: z.update.unwrap_or_default(),
             });
         }
         let tsig = tsig_keys(raw.tsig, &base, &invalid)?;
+        for (i, z) in zones.iter().enumerate() {
+            for g in &z.update.grants {
+                let known = g
+                    .key
+                    .parse::<Name>()
+                    .is_ok_and(|k| tsig.iter().any(|t| t.name == k));
+                if !known {
+                    return Err(invalid(
+                        &format!("zone[{i}].update"),
+                        format!("key `{}` is not defined in a [[tsig]] section", g.key),
+                    ));
+                }
+            }
+        }
         Ok(Config {
             path: path.to_path_buf(),
             server,

@@ -6,6 +6,7 @@
 //! messages, `server` answers them, `config` and `cli` are the edges.
 
 pub mod cli;
+pub mod commit;
 pub mod config;
 pub mod load;
 pub mod rdata;

@@ -20,11 +20,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use arc_swap::ArcSwap;
 
+use crate::commit::{Engine, UpdateJob};
 use crate::config::Config;
-use crate::load::load_zone;
 use crate::wire::builder::MessageBuilder;
-use crate::wire::message::{flags, parse_request, rcode, ParseError};
-use crate::zone::Zone;
+use crate::wire::message::{flags, opcode, parse_request, rcode, ParseError};
+use crate::zone::name::Name;
 use catalog::Catalog;
 use query::{AnswerOptions, Transport};
 
@@ -32,9 +32,87 @@ use query::{AnswerOptions, Transport};
 pub struct Shared {
     pub catalog: ArcSwap<Catalog>,
     pub answer: AnswerOptions,
+    /// Where RFC 2136 updates go; `None` refuses them (NOTIMP).
+    pub writer: Option<std::sync::mpsc::Sender<UpdateJob>>,
 }
 
-/// Builds the answer to one message; `None` means send nothing.
+/// What to do with one received message.
+pub enum Action<'b> {
+    /// Send this answer.
+    Reply(&'b [u8]),
+    /// Send nothing.
+    Drop,
+    /// An update for the writer; the answer comes later.
+    Update(PendingUpdate),
+}
+
+/// An update request on its way to the writer.
+pub struct PendingUpdate {
+    msg: Vec<u8>,
+    key: Option<Name>,
+}
+
+/// Decides what to do with one message.
+pub fn handle<'b>(
+    msg: &[u8],
+    shared: &Shared,
+    catalog: &Catalog,
+    transport: Transport,
+    builder: &'b mut MessageBuilder,
+) -> Action<'b> {
+    if shared.writer.is_some() && msg.len() >= 4 && (msg[2] >> 3) & 0xF == opcode::UPDATE as u8 {
+        if let Ok(req) = parse_request(msg) {
+            if req.opcode == opcode::UPDATE {
+                return Action::Update(PendingUpdate {
+                    msg: msg.to_vec(),
+                    key: None,
+                });
+            }
+        }
+    }
+    match respond(msg, catalog, &shared.answer, transport, builder) {
+        Some(r) => Action::Reply(r),
+        None => Action::Drop,
+    }
+}
+
+/// Hands an update to the writer; `send` gets the encoded answer once the
+/// change is durable (or refused).
+pub fn submit_update(
+    shared: &Shared,
+    pending: PendingUpdate,
+    send: impl FnOnce(Vec<u8>) + Send + 'static,
+) {
+    let PendingUpdate { msg, key } = pending;
+    let Some(writer) = &shared.writer else { return };
+    let request = msg.clone();
+    let job = UpdateJob {
+        msg,
+        key,
+        reply: Box::new(move |rc| send(update_reply(&request, rc))),
+    };
+    if let Err(e) = writer.send(job) {
+        // The writer is gone (shutting down): answer SERVFAIL.
+        (e.0.reply)(rcode::SERVFAIL);
+    }
+}
+
+/// The answer to an UPDATE: header with the rcode and the zone section
+/// echoed (RFC 2136 §3.8).
+pub fn update_reply(request: &[u8], rc: u16) -> Vec<u8> {
+    let mut b = MessageBuilder::new();
+    let id = u16::from_be_bytes([request[0], request[1]]);
+    let f = u16::from_be_bytes([request[2], request[3]]);
+    let zone = parse_request(request)
+        .ok()
+        .map(|r| (r.qname.to_vec(), r.qtype.0, r.qclass.0));
+    let question = zone.as_ref().map(|(n, t, c)| (&n[..], *t, *c));
+    b.start(id, flags::QR | (f & 0x7800), question, 512);
+    b.set_rcode(rc);
+    b.finish().to_vec()
+}
+
+/// Builds the answer to one query; `None` means send nothing.
 pub fn respond<'b>(
     msg: &[u8],
     catalog: &Catalog,
@@ -54,62 +132,17 @@ pub fn respond<'b>(
     Some(builder.finish())
 }
 
-/// Loads every zone of `config`; any failure is an error.
-pub fn load_all(config: &Config) -> anyhow::Result<Vec<Arc<Zone>>> {
-    let mut zones = Vec::new();
-    for zc in &config.zones {
-        let loaded = load_zone(zc).with_context(|| format!("zone {}", zc.name))?;
-        for w in &loaded.warnings {
-            tracing::warn!(zone = %zc.name, "{w}");
-        }
-        tracing::info!(
-            zone = %zc.name,
-            serial = loaded.version.serial(),
-            records = loaded.version.record_count(),
-            "zone loaded"
-        );
-        zones.push(Arc::new(Zone::new(loaded.version)));
-    }
-    Ok(zones)
-}
-
-/// Re-reads every zone file; a zone whose file fails keeps serving its
-/// current version.
-pub fn reload_all(config: &Config, catalog: &Catalog) {
-    for zc in &config.zones {
-        let Some(zone) = catalog.get(&zc.name) else {
-            continue;
-        };
-        match load_zone(zc) {
-            Ok(loaded) => {
-                let old = zone.current().serial();
-                let new = loaded.version.serial();
-                for w in &loaded.warnings {
-                    tracing::warn!(zone = %zc.name, "{w}");
-                }
-                if !crate::zone::serial::Serial(new).is_after(crate::zone::serial::Serial(old))
-                    && old != new
-                {
-                    tracing::warn!(zone = %zc.name, old, new, "reloaded zone's serial is not later than the served one");
-                }
-                zone.publish(loaded.version);
-                tracing::info!(zone = %zc.name, old_serial = old, serial = new, "zone reloaded");
-            }
-            Err(e) => {
-                tracing::error!(zone = %zc.name, "reload failed, still serving serial {}: {e:#}", zone.current().serial());
-            }
-        }
-    }
-}
-
 /// Runs the server until SIGTERM or SIGINT.
 pub fn run(config: Config) -> anyhow::Result<()> {
-    let zones = load_all(&config)?;
+    let (engine, catalog) = Engine::open(&config).context("opening the zones")?;
+    let engine = Arc::new(engine);
+    let writer = engine.spawn_writer().context("starting the writer")?;
     let shared = Arc::new(Shared {
-        catalog: ArcSwap::from_pointee(Catalog::new(zones)),
+        catalog: ArcSwap::from_pointee(catalog),
         answer: AnswerOptions {
             udp_payload_max: config.server.udp_payload_max,
         },
+        writer: Some(writer),
     });
     let workers = config.server.udp_workers.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -144,7 +177,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             ));
         }
         tracing::info!(listen = ?addrs, udp_workers = workers, "serving");
-        signals(&config, &shared).await
+        signals(&engine).await
     })
 }
 
@@ -165,7 +198,7 @@ fn tcp_listener(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::from_std(sock.into())
 }
 
-async fn signals(config: &Config, shared: &Shared) -> anyhow::Result<()> {
+async fn signals(engine: &Arc<Engine>) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -176,10 +209,9 @@ async fn signals(config: &Config, shared: &Shared) -> anyhow::Result<()> {
             _ = int.recv() => break,
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: reloading zone files");
-                let catalog = shared.catalog.load_full();
-                let config = config.clone();
+                let engine = engine.clone();
                 // Parsing a big zone is blocking work.
-                let _ = tokio::task::spawn_blocking(move || reload_all(&config, &catalog)).await;
+                let _ = tokio::task::spawn_blocking(move || engine.reload()).await;
             }
         }
     }

@@ -10,7 +10,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::server::query::Transport;
-use crate::server::{respond, Shared};
+use crate::server::{handle, submit_update, Action, Shared};
 use crate::wire::builder::MessageBuilder;
 
 /// Accepts connections on `listener` until the runtime stops.
@@ -64,11 +64,26 @@ async fn connection(
             .await
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "partial message"))??;
         let catalog = shared.catalog.load();
-        let resp = respond(&msg, &catalog, &shared.answer, Transport::Tcp, &mut builder);
+        let action = handle(&msg, shared, &catalog, Transport::Tcp, &mut builder);
         drop(catalog);
-        let Some(resp) = resp else {
-            tracing::debug!(%peer, "dropping unanswerable tcp message");
-            continue;
+        let update_answer;
+        let resp: &[u8] = match action {
+            Action::Reply(r) => r,
+            Action::Drop => {
+                tracing::debug!(%peer, "dropping unanswerable tcp message");
+                continue;
+            }
+            Action::Update(pending) => {
+                // Answered in order: the next request waits for this one.
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                submit_update(shared, pending, move |bytes| {
+                    let _ = tx.send(bytes);
+                });
+                update_answer = rx
+                    .await
+                    .map_err(|_| std::io::Error::other("update dropped"))?;
+                &update_answer
+            }
         };
         out.clear();
         out.extend_from_slice(&(resp.len() as u16).to_be_bytes());

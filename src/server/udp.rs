@@ -13,7 +13,10 @@ use std::sync::Arc;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::server::{respond, Shared};
+use socket2::SockAddr;
+
+use crate::server::query::Transport;
+use crate::server::{handle, submit_update, Action, Shared};
 use crate::wire::builder::MessageBuilder;
 
 /// Datagrams handled per system call.
@@ -42,6 +45,8 @@ pub fn bind(addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
 /// Serves one socket until the process ends.
 pub fn run_worker(sock: std::net::UdpSocket, shared: Arc<Shared>) {
     let fd = sock.as_raw_fd();
+    // Update answers are sent later, from the writer thread.
+    let reply_sock = sock.try_clone().ok().map(Arc::new);
     let mut rx = vec![[0u8; RECV_SIZE]; BATCH];
     let mut tx: Vec<Vec<u8>> = (0..BATCH).map(|_| Vec::with_capacity(1232)).collect();
     // SAFETY: plain C structs for which all-zero is a valid value.
@@ -90,14 +95,26 @@ pub fn run_worker(sock: std::net::UdpSocket, shared: Arc<Shared>) {
                 continue;
             }
             let len = msgs[i].msg_len as usize;
-            let Some(resp) = respond(
+            let resp = match handle(
                 &rx[i][..len],
+                &shared,
                 &catalog,
-                &shared.answer,
-                crate::server::query::Transport::Udp,
+                Transport::Udp,
                 &mut builder,
-            ) else {
-                continue;
+            ) {
+                Action::Reply(r) => r,
+                Action::Drop => continue,
+                Action::Update(pending) => {
+                    // SAFETY: the kernel filled addrs[i] with msg_namelen bytes.
+                    let peer =
+                        unsafe { SockAddr::new(addrs[i], msgs[i].msg_hdr.msg_namelen) }.as_socket();
+                    if let (Some(peer), Some(sock)) = (peer, reply_sock.clone()) {
+                        submit_update(&shared, pending, move |bytes| {
+                            let _ = sock.send_to(&bytes, peer);
+                        });
+                    }
+                    continue;
+                }
             };
             tx[out].clear();
             tx[out].extend_from_slice(resp);

@@ -79,7 +79,7 @@
 //! record must exist, every added one must not, and after each diff the
 //! apex SOA must carry the diff's `serial_to`.
 
-mod codec;
+pub mod codec;
 mod history;
 mod journal;
 mod snapshot;

@@ -1,0 +1,568 @@
+//! The commit path: every change to a served zone — a dynamic update, a
+//! zone-file reload, a rollback — becomes a [`Diff`], is appended to the
+//! journal and made durable (fsync), and only then is the new version
+//! published and the change acknowledged.
+//!
+//! One writer at a time: commits of all zones are serialized by a mutex,
+//! so each diff is computed against the version it will be applied to.
+//! Batches of diffs (several updates waiting at once) go to the store in
+//! one transaction — one fsync — which is what makes concurrent clients
+//! fast (group commit).
+//!
+//! # Zone file and dynamic data together
+//! The store remembers the zone file as last loaded (a snapshot in the
+//! zone's metadata) and the file's hash. When the file changes, only the
+//! difference between the old and the new file is applied to the current
+//! zone, so dynamic updates survive; where both touched the same record,
+//! the file wins. The serial is the later (RFC 1982) of the file's serial
+//! and the zone policy's next serial.
+//!
+//! # Restoration
+//! At start-up each zone is the store's snapshot plus its journal; a zone
+//! the store has never seen is loaded from its file and snapshotted.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::config::{Config, ZoneConfig};
+use crate::load::{load_zone, LoadError};
+use crate::rdata::RType;
+use crate::server::catalog::Catalog;
+use crate::store::codec::{decode_snapshot, encode_snapshot};
+use crate::store::{CommitMeta, FileState, HistoryEntry, RetentionPolicy, Store, StoreError};
+use crate::zone::builder::ZoneBuilder;
+use crate::zone::diff::Diff;
+use crate::zone::name::Name;
+use crate::zone::record::Record;
+use crate::zone::serial::Serial;
+use crate::zone::version::{soa_fields, ZoneVersion};
+use crate::zone::Zone;
+
+/// Metadata key of the zone file's last loaded contents.
+const FILE_SNAPSHOT: &str = "file-snapshot";
+
+/// Why a change was not committed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    #[error("zone {0} is not served here")]
+    UnknownZone(Name),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("zone file: {0}")]
+    Load(#[from] LoadError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the journal of {zone} no longer reaches serial {serial}")]
+    OutOfReach { zone: Name, serial: u32 },
+}
+
+/// The single writer of every served zone.
+pub struct Engine {
+    store: Store,
+    zones: HashMap<Name, (ZoneConfig, Arc<Zone>)>,
+    retention: RetentionPolicy,
+    lock: Mutex<()>,
+}
+
+/// Seconds since the epoch.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Engine {
+    /// Opens the store and brings every configured zone up to date:
+    /// snapshot + journal, then any change of its zone file since.
+    pub fn open(config: &Config) -> Result<(Engine, Catalog), CommitError> {
+        std::fs::create_dir_all(&config.server.data_dir).map_err(|e| {
+            CommitError::Invalid(format!(
+                "cannot create {}: {e}",
+                config.server.data_dir.display()
+            ))
+        })?;
+        let store = Store::open(&config.server.data_dir)?;
+        let mut engine = Engine {
+            store,
+            zones: HashMap::new(),
+            retention: RetentionPolicy::default(),
+            lock: Mutex::new(()),
+        };
+        let mut served = Vec::new();
+        for zc in &config.zones {
+            let zone = engine.restore(zc)?;
+            served.push(zone.clone());
+            engine.zones.insert(zc.name.clone(), (zc.clone(), zone));
+        }
+        for (zc, zone) in engine.zones.values() {
+            engine.sync_file(zc, zone)?;
+        }
+        Ok((engine, Catalog::new(served)))
+    }
+
+    /// The zone as the store has it, or as its file has it when new.
+    fn restore(&self, zc: &ZoneConfig) -> Result<Arc<Zone>, CommitError> {
+        if let Some(restored) = self.store.load(&zc.name)? {
+            let diffs = restored.diffs.len();
+            let version = restored.into_version(&zc.name)?;
+            tracing::info!(zone = %zc.name, serial = version.serial(), diffs, "zone restored from the journal");
+            return Ok(Arc::new(Zone::new(version)));
+        }
+        let loaded = load_zone(zc)?;
+        for w in &loaded.warnings {
+            tracing::warn!(zone = %zc.name, "{w}");
+        }
+        let version = loaded.version;
+        let records = version.records_canonical();
+        self.store
+            .write_snapshot(&zc.name, version.serial(), &records)?;
+        self.remember_file(zc, &version, &records)?;
+        tracing::info!(zone = %zc.name, serial = version.serial(), records = records.len(), "zone loaded from its file");
+        Ok(Arc::new(Zone::new(version)))
+    }
+
+    fn remember_file(
+        &self,
+        zc: &ZoneConfig,
+        version: &ZoneVersion,
+        records: &[Record],
+    ) -> Result<(), CommitError> {
+        let bytes = std::fs::read(&zc.file)
+            .map_err(|e| CommitError::Invalid(format!("cannot read {}: {e}", zc.file.display())))?;
+        let snap = encode_snapshot(version.serial(), records)
+            .map_err(|e| CommitError::Invalid(e.to_string()))?;
+        self.store.put_meta(&zc.name, FILE_SNAPSHOT, &snap)?;
+        self.store.set_file_state(
+            &zc.name,
+            FileState {
+                serial: version.serial(),
+                hash: FileState::hash_of(&bytes),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Applies the change of a zone file since it was last loaded.
+    fn sync_file(&self, zc: &ZoneConfig, zone: &Arc<Zone>) -> Result<Option<u32>, CommitError> {
+        let bytes = std::fs::read(&zc.file)
+            .map_err(|e| CommitError::Invalid(format!("cannot read {}: {e}", zc.file.display())))?;
+        let state = self.store.file_state(&zc.name)?;
+        if state.is_some_and(|s| s.hash == FileState::hash_of(&bytes)) {
+            return Ok(None);
+        }
+        let new_file = load_zone(zc)?;
+        for w in &new_file.warnings {
+            tracing::warn!(zone = %zc.name, "{w}");
+        }
+        let new_file = new_file.version;
+        let old_records = match self.store.get_meta(&zc.name, FILE_SNAPSHOT)? {
+            Some(bytes) => {
+                decode_snapshot(&bytes)
+                    .map_err(|e| CommitError::Invalid(e.to_string()))?
+                    .1
+            }
+            None => Vec::new(),
+        };
+        let new_records = new_file.records_canonical();
+        let _guard = self
+            .lock
+            .lock()
+            .map_err(|_| CommitError::Invalid("writer lock poisoned".into()))?;
+        let current = zone.current();
+        let merged = merge_file_change(&current, &old_records, &new_records, &zc.name, zc.serial)?;
+        let diff = Diff::between(&current, &merged);
+        if diff.is_empty() {
+            self.remember_file(zc, &new_file, &new_records)?;
+            return Ok(None);
+        }
+        let meta = CommitMeta {
+            time: now(),
+            who: "file-reload".into(),
+        };
+        self.store.append(&zc.name, &[(diff.clone(), meta)])?;
+        self.remember_file(zc, &new_file, &new_records)?;
+        let version = current
+            .apply(&diff)
+            .map_err(|e| CommitError::Invalid(e.to_string()))?;
+        let serial = version.serial();
+        zone.publish(version);
+        self.compact(&zc.name);
+        tracing::info!(zone = %zc.name, serial, added = diff.added.len(), removed = diff.removed.len(), "zone file change committed");
+        Ok(Some(serial))
+    }
+
+    /// Re-reads every zone file; a zone whose file fails keeps serving.
+    pub fn reload(&self) -> Vec<String> {
+        let mut report = Vec::new();
+        for (zc, zone) in self.zones.values() {
+            match self.sync_file(zc, zone) {
+                Ok(Some(serial)) => report.push(format!("{}: reloaded, serial {serial}", zc.name)),
+                Ok(None) => report.push(format!("{}: unchanged", zc.name)),
+                Err(e) => {
+                    tracing::error!(zone = %zc.name, "reload failed, still serving serial {}: {e}", zone.current().serial());
+                    report.push(format!("{}: reload failed: {e}", zc.name));
+                }
+            }
+        }
+        report
+    }
+
+    /// The served zone and its settings.
+    pub fn zone(&self, name: &Name) -> Result<(&ZoneConfig, &Arc<Zone>), CommitError> {
+        self.zones
+            .get(name)
+            .map(|(c, z)| (c, z))
+            .ok_or_else(|| CommitError::UnknownZone(name.clone()))
+    }
+
+    /// Computes and commits changes under the writer lock: `make` gets the
+    /// current version and returns the diffs to commit (each against the
+    /// result of the previous one). Durable before it returns.
+    pub fn commit_with<T>(
+        &self,
+        zone: &Name,
+        make: impl FnOnce(&ZoneVersion) -> Result<(Vec<(Diff, CommitMeta)>, T), CommitError>,
+    ) -> Result<T, CommitError> {
+        let (zc, z) = self.zone(zone)?;
+        let _guard = self
+            .lock
+            .lock()
+            .map_err(|_| CommitError::Invalid("writer lock poisoned".into()))?;
+        let current = z.current();
+        let (diffs, out) = make(&current)?;
+        if diffs.is_empty() {
+            return Ok(out);
+        }
+        let mut version = (*current).clone();
+        for (d, _) in &diffs {
+            version = version
+                .apply(d)
+                .map_err(|e| CommitError::Invalid(e.to_string()))?;
+        }
+        self.store.append(&zc.name, &diffs)?;
+        z.publish(version);
+        self.compact(&zc.name);
+        Ok(out)
+    }
+
+    fn compact(&self, zone: &Name) {
+        if self.store.needs_compaction(zone, &self.retention) {
+            if let Err(e) = self.store.compact(zone, &self.retention) {
+                tracing::warn!(%zone, "journal compaction failed: {e}");
+            }
+        }
+    }
+
+    /// Newest-first history of a zone.
+    pub fn history(&self, zone: &Name, limit: usize) -> Result<Vec<HistoryEntry>, CommitError> {
+        self.zone(zone)?;
+        Ok(self.store.history(zone, limit)?)
+    }
+
+    /// The diffs from `from` to `to`.
+    pub fn diffs(&self, zone: &Name, from: u32, to: u32) -> Result<Vec<Diff>, CommitError> {
+        self.zone(zone)?;
+        self.store
+            .diffs_between(zone, from, to)?
+            .ok_or_else(|| CommitError::OutOfReach {
+                zone: zone.clone(),
+                serial: from,
+            })
+    }
+
+    /// Commits the inverse of every change after serial `to`, as a new serial.
+    pub fn rollback(&self, zone: &Name, to: u32, who: &str) -> Result<u32, CommitError> {
+        let (zc, _) = self.zone(zone)?;
+        let policy = zc.serial;
+        self.commit_with(zone, |current| {
+            if current.serial() == to {
+                return Err(CommitError::Invalid(format!(
+                    "{zone} is already at serial {to}"
+                )));
+            }
+            let chain = self
+                .store
+                .diffs_between(zone, to, current.serial())?
+                .ok_or_else(|| CommitError::OutOfReach {
+                    zone: zone.clone(),
+                    serial: to,
+                })?;
+            // Replay the inverses to find the old zone, then express the
+            // whole return as one forward diff with a fresh serial.
+            let mut old = current.clone();
+            for d in chain.iter().rev() {
+                old = old
+                    .apply(&d.invert())
+                    .map_err(|e| CommitError::Invalid(e.to_string()))?;
+            }
+            let serial = policy.next(current.serial(), now());
+            let mut diff = Diff::between(current, &old);
+            retarget_soa(&mut diff, current, serial)?;
+            let meta = CommitMeta {
+                time: now(),
+                who: who.to_string(),
+            };
+            Ok((vec![(diff, meta)], serial))
+        })
+    }
+}
+
+/// One RFC 2136 UPDATE waiting for the writer.
+pub struct UpdateJob {
+    /// The whole message as received.
+    pub msg: Vec<u8>,
+    /// The TSIG key that signed it, verified by the caller.
+    pub key: Option<Name>,
+    /// Sends the answer: gets the rcode and builds and sends the reply
+    /// (signing it when the request was signed).
+    pub reply: Box<dyn FnOnce(u16) + Send>,
+}
+
+/// Updates handled in one batch at most (one fsync for all of them).
+const MAX_BATCH: usize = 256;
+
+impl Engine {
+    /// Starts the writer thread; updates sent to the returned channel are
+    /// processed in arrival order, batched while the disk is busy.
+    pub fn spawn_writer(self: &Arc<Self>) -> std::io::Result<std::sync::mpsc::Sender<UpdateJob>> {
+        let (tx, rx) = std::sync::mpsc::channel::<UpdateJob>();
+        let engine = self.clone();
+        std::thread::Builder::new()
+            .name("writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    engine.process_updates(batch);
+                }
+            })?;
+        Ok(tx)
+    }
+
+    /// Decides every update of a batch against the zone as the updates
+    /// before it left it, writes all resulting diffs durably, publishes,
+    /// and only then answers.
+    fn process_updates(&self, jobs: Vec<UpdateJob>) {
+        use crate::server::update::{parse_update, process_update, UpdateOutcome};
+        use crate::wire::message::rcode;
+        let Ok(_guard) = self.lock.lock() else {
+            for job in jobs {
+                (job.reply)(rcode::SERVFAIL);
+            }
+            return;
+        };
+        let now = now();
+        // Per zone: the evolving version and the diffs made so far.
+        let mut work: HashMap<Name, (ZoneVersion, Vec<(Diff, CommitMeta)>)> = HashMap::new();
+        let mut waiting: Vec<(Name, Box<dyn FnOnce(u16) + Send>)> = Vec::new();
+        for job in jobs {
+            let req = match parse_update(&job.msg) {
+                Ok(r) => r,
+                Err(rc) => {
+                    (job.reply)(rc);
+                    continue;
+                }
+            };
+            let Some((zc, zone)) = self.zones.get(&req.zone) else {
+                (job.reply)(rcode::NOTAUTH);
+                continue;
+            };
+            let entry = work
+                .entry(zc.name.clone())
+                .or_insert_with(|| ((*zone.current()).clone(), Vec::new()));
+            let outcome =
+                process_update(&req, &entry.0, job.key.as_ref(), &zc.update, zc.serial, now);
+            match outcome {
+                UpdateOutcome::Commit(diff) => match entry.0.apply(&diff) {
+                    Ok(next) => {
+                        let who = job
+                            .key
+                            .as_ref()
+                            .map_or("unsigned".to_string(), |k| format!("tsig:{k}"));
+                        tracing::info!(zone = %zc.name, serial = diff.serial_to, %who, added = diff.added.len(), removed = diff.removed.len(), "update");
+                        entry.0 = next;
+                        entry.1.push((diff, CommitMeta { time: now, who }));
+                        waiting.push((zc.name.clone(), job.reply));
+                    }
+                    Err(e) => {
+                        tracing::error!(zone = %zc.name, "an accepted update does not apply: {e}");
+                        (job.reply)(rcode::SERVFAIL);
+                    }
+                },
+                // Answered after the earlier updates of the batch are
+                // durable, so a client never sees its NOERROR overtake them.
+                UpdateOutcome::NoChange => waiting.push((zc.name.clone(), job.reply)),
+                UpdateOutcome::Refuse(rc) => (job.reply)(rc),
+            }
+        }
+        let mut failed: Vec<Name> = Vec::new();
+        for (name, (version, diffs)) in work {
+            if diffs.is_empty() {
+                continue;
+            }
+            let Some((_, zone)) = self.zones.get(&name) else {
+                continue;
+            };
+            match self.store.append(&name, &diffs) {
+                Ok(()) => {
+                    zone.publish(version);
+                    self.compact(&name);
+                }
+                Err(e) => {
+                    tracing::error!(zone = %name, "journal write failed, {} updates not applied: {e}", diffs.len());
+                    failed.push(name);
+                }
+            }
+        }
+        for (zone, reply) in waiting {
+            reply(if failed.contains(&zone) {
+                rcode::SERVFAIL
+            } else {
+                rcode::NOERROR
+            });
+        }
+    }
+}
+
+/// Makes `diff` end at `serial`: its added SOA gets that serial (the
+/// removed one is the current SOA).
+pub fn retarget_soa(
+    diff: &mut Diff,
+    current: &ZoneVersion,
+    serial: u32,
+) -> Result<(), CommitError> {
+    let soa = current
+        .soa()
+        .and_then(|s| s.first().map(|rd| (s.ttl, rd.to_vec())))
+        .ok_or_else(|| CommitError::Invalid("zone has no SOA".into()))?;
+    let target_rdata = diff
+        .added
+        .iter()
+        .find(|r| r.rtype == RType::SOA)
+        .map(|r| r.rdata.to_vec())
+        .unwrap_or_else(|| soa.1.clone());
+    let ttl = diff
+        .added
+        .iter()
+        .find(|r| r.rtype == RType::SOA)
+        .map_or(soa.0, |r| r.ttl);
+    diff.removed.retain(|r| r.rtype != RType::SOA);
+    diff.added.retain(|r| r.rtype != RType::SOA);
+    diff.removed.push(Record::new(
+        current.apex().clone(),
+        RType::SOA,
+        soa.0,
+        soa.1,
+    ));
+    diff.added.push(Record::new(
+        current.apex().clone(),
+        RType::SOA,
+        ttl,
+        with_serial(&target_rdata, serial)?,
+    ));
+    diff.serial_from = current.serial();
+    diff.serial_to = serial;
+    Ok(())
+}
+
+/// SOA rdata with another serial.
+pub fn with_serial(rdata: &[u8], serial: u32) -> Result<Vec<u8>, CommitError> {
+    let bad = || CommitError::Invalid("malformed SOA rdata".into());
+    let m = Name::wire_len(rdata).map_err(|_| bad())?;
+    let r = Name::wire_len(rdata.get(m..).ok_or_else(bad)?).map_err(|_| bad())?;
+    let at = m + r;
+    let mut out = rdata.to_vec();
+    out.get_mut(at..at + 4)
+        .ok_or_else(bad)?
+        .copy_from_slice(&serial.to_be_bytes());
+    Ok(out)
+}
+
+/// The current zone with the file's change (old file → new file) laid over
+/// it. The file wins where both changed a record; the SOA comes from the
+/// new file with the later of its serial and the policy's next serial.
+fn merge_file_change(
+    current: &ZoneVersion,
+    old_file: &[Record],
+    new_file: &[Record],
+    apex: &Name,
+    policy: crate::zone::serial::SerialPolicy,
+) -> Result<ZoneVersion, CommitError> {
+    use std::collections::HashSet;
+    let key = |r: &Record| (r.owner.to_lowercase(), r.rtype, r.rdata.clone());
+    let old: HashSet<_> = old_file
+        .iter()
+        .filter(|r| r.rtype != RType::SOA)
+        .map(key)
+        .collect();
+    let new: HashSet<_> = new_file
+        .iter()
+        .filter(|r| r.rtype != RType::SOA)
+        .map(key)
+        .collect();
+    let mut records: Vec<Record> = Vec::new();
+    let mut touched = 0usize;
+    for r in current.records_canonical() {
+        if r.rtype == RType::SOA {
+            continue;
+        }
+        let k = key(&r);
+        if old.contains(&k) && !new.contains(&k) {
+            touched += 1;
+            continue; // removed from the file
+        }
+        records.push(r);
+    }
+    let have: HashSet<_> = records.iter().map(key).collect();
+    for r in new_file.iter().filter(|r| r.rtype != RType::SOA) {
+        if !old.contains(&key(r)) && !have.contains(&key(r)) {
+            records.push(r.clone());
+        }
+    }
+    let file_soa = new_file
+        .iter()
+        .find(|r| r.rtype == RType::SOA)
+        .ok_or_else(|| CommitError::Invalid("zone file has no SOA".into()))?;
+    let file_serial = soa_fields(&file_soa.rdata).map(|f| f.serial).unwrap_or(0);
+    let next = policy.next(current.serial(), now());
+    let serial = if Serial(file_serial).is_after(Serial(next)) {
+        file_serial
+    } else {
+        next
+    };
+    records.push(Record::new(
+        apex.clone(),
+        RType::SOA,
+        file_soa.ttl,
+        with_serial(&file_soa.rdata, serial)?,
+    ));
+    // Rebuild through the builder so the zone rules hold; where a dynamic
+    // record now conflicts with the file (e.g. CNAME beside new data), the
+    // dynamic one is dropped: the file wins.
+    let from_file: HashSet<_> = new.clone();
+    let mut builder = ZoneBuilder::new(apex.clone(), current.class());
+    let (file_recs, dyn_recs): (Vec<Record>, Vec<Record>) = records
+        .into_iter()
+        .partition(|r| r.rtype == RType::SOA || from_file.contains(&key(r)));
+    for r in file_recs {
+        builder.add(r).map_err(CommitError::Invalid)?;
+    }
+    for r in dyn_recs {
+        if let Err(e) = builder.add(r.clone()) {
+            tracing::warn!(zone = %apex, "dynamic record {} {} dropped: the zone file now conflicts with it ({e})", r.owner, r.rtype);
+        }
+    }
+    if touched > 0 {
+        tracing::info!(zone = %apex, touched, "zone file change removed records");
+    }
+    builder
+        .finish()
+        .map_err(|e| CommitError::Invalid(e.to_string()))
+}
