@@ -190,6 +190,7 @@ fn encode_field(
             out.extend_from_slice(t.text);
         }
         Field::Protocol => out.push(wks::parse_protocol(t)?),
+        Field::Ilnp64 => push_ilnp64(out, t)?,
         Field::Gateway => match out.get(1) {
             Some(0) if t.text == b"." => {}
             Some(1) => out.extend_from_slice(
@@ -342,6 +343,27 @@ pub(crate) fn parse_ipv4(t: &[u8]) -> Option<[u8; 4]> {
 pub(crate) fn parse_ipv6(t: &[u8]) -> Option<[u8; 16]> {
     let s = std::str::from_utf8(t).ok()?;
     s.parse::<std::net::Ipv6Addr>().ok().map(|a| a.octets())
+}
+
+/// Four groups of 1-4 hex digits joined by `:` (RFC 6742 §2.1).
+fn push_ilnp64(out: &mut Vec<u8>, t: &Token) -> Result<(), RdataError> {
+    let bad = || RdataError::bad("64-bit locator", t.text);
+    let groups: Vec<&[u8]> = t.text.split(|&b| b == b':').collect();
+    if groups.len() != 4 {
+        return Err(bad());
+    }
+    for g in groups {
+        if g.is_empty() || g.len() > 4 {
+            return Err(bad());
+        }
+        let mut v: u16 = 0;
+        for &c in g {
+            let d = (c as char).to_digit(16).ok_or_else(bad)? as u16;
+            v = v << 4 | d;
+        }
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    Ok(())
 }
 
 /// EUI-48/64: hex pairs joined by `-` (RFC 7043 §3.2, §4.2).

@@ -77,6 +77,12 @@ fn every_native_type_round_trips() {
         ),
         (RType::WKS, "1.2.3.4 tcp 25 smtp domain 0 65535", "1.2.3.4 6 0 25 53 65535"),
         (RType::WKS, "1.2.3.4 17", "1.2.3.4 17"),
+        (RType::NID, "10 0014:4fff:ff20:ee64", "10 14:4fff:ff20:ee64"),
+        (RType::L32, "10 10.1.2.0", "10 10.1.2.0"),
+        (RType::L64, "10 2001:0DB8:1140:1000", "10 2001:db8:1140:1000"),
+        (RType::LP, "10 x", "10 x.example.com."),
+        (RType::AVC, "\"app-name:WOLFGANG|app-class:OAM\" x", "\"app-name:WOLFGANG|app-class:OAM\" \"x\""),
+        (RType::X25, "311061700956", "\"311061700956\""),
         (RType::MB, "mb", "mb.example.com."),
         (RType::MG, "mg", "mg.example.com."),
         (RType::MR, "mr", "mr.example.com."),
@@ -208,6 +214,9 @@ fn error_messages() {
         assert!(e.contains("bad NAPTR regexp"), "{bad}: {e}");
     }
     assert!(err(RType::A, "01.2.3.4").contains("IPv4"));
+    assert!(err(RType::X25, "123").contains("4 or more digits"));
+    assert!(err(RType::X25, "12a45").contains("4 or more digits"));
+    assert!(err(RType::NID, "1 1:2:3").contains("64-bit locator"));
     assert!(err(RType::ZONEMD, "1 1 241 abcd").contains("12 octets"));
     assert!(err(RType::DNSKEY, "257 3 13 !!").contains("bad base64"));
     assert!(err(RType::CNAME, "a..b").contains("bad domain name"));
