@@ -131,7 +131,7 @@ pub(crate) fn schema(rtype: RType) -> Option<Schema> {
         36 => s(&[U16, Name], false, true),          // KX
         37 => s(&[CertType, U16, Alg, Base64], false, false), // CERT
         39 => s(&[Name], false, true),               // DNAME
-        43 | 59 | 32769 => s(&[U16, Alg, U8, Hex], false, false), // DS CDS DLV
+        43 | 59 | 32768 | 32769 => s(&[U16, Alg, U8, Hex], false, false), // DS CDS TA DLV
         44 => s(&[U8, U8, Hex], false, false),       // SSHFP
         45 => s(&[U8, U8, U8, Gateway, Base64Opt], false, false), // IPSECKEY
         46 => s(

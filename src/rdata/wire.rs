@@ -216,7 +216,7 @@ fn naptr_regexp(r: &[u8]) -> Result<(), &'static str> {
 pub(crate) fn digest_length(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
     // Offset of the digest-type octet; the digest follows it.
     let at = match rtype {
-        RType::DS | RType::CDS | RType::DLV => 3,
+        RType::DS | RType::CDS | RType::TA | RType::DLV => 3,
         RType::SSHFP => 1,
         RType::ZONEMD => 5,
         _ => return Ok(()),
@@ -225,9 +225,9 @@ pub(crate) fn digest_length(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
         return Err(malformed(rtype, "rdata too short"));
     };
     let want = match (rtype, kind) {
-        (RType::DS | RType::CDS | RType::DLV, 1) | (RType::SSHFP, 1) => 20,
-        (RType::DS | RType::CDS | RType::DLV, 2 | 3) | (RType::SSHFP, 2) => 32,
-        (RType::DS | RType::CDS | RType::DLV, 4) | (RType::ZONEMD, 1) => 48,
+        (RType::DS | RType::CDS | RType::TA | RType::DLV, 1) | (RType::SSHFP, 1) => 20,
+        (RType::DS | RType::CDS | RType::TA | RType::DLV, 2 | 3) | (RType::SSHFP, 2) => 32,
+        (RType::DS | RType::CDS | RType::TA | RType::DLV, 4) | (RType::ZONEMD, 1) => 48,
         (RType::ZONEMD, 2) => 64,
         (RType::ZONEMD, _) => {
             return if digest.len() >= 12 {
