@@ -101,26 +101,21 @@ pub(crate) fn encode_into(
     wire::type_rules(rtype, &out[start..]).map_err(at(toks.len().saturating_sub(1)))
 }
 
+/// Rest-of-record fields that need at least one token.
+fn needs_token(f: Field) -> bool {
+    matches!(f, Field::Strs | Field::Base64 | Field::Hex | Field::Rest)
+}
+
+/// "expected N fields" for a record that ran out of tokens.
 fn missing(rtype: RType, sch: &Schema, found: usize) -> TokenError {
     let fixed = sch.fields.iter().filter(|f| !f.is_rest()).count();
-    let rest_needs = sch.fields.iter().any(|f| {
-        matches!(
-            f,
-            Field::Strs | Field::Base64 | Field::Hex | Field::Loc | Field::Rest
-        )
-    });
-    let at_least = sch.fields.iter().any(|f| f.is_rest());
-    let expected = if *sch.fields.first().unwrap_or(&Field::U8) == Field::Loc {
-        7
-    } else {
-        fixed + rest_needs as usize
-    };
+    let rest = sch.fields.iter().any(|&f| needs_token(f));
     TokenError {
         index: found,
         error: RdataError::Missing {
             rtype,
-            expected,
-            at_least,
+            expected: fixed + rest as usize,
+            at_least: sch.fields.iter().any(|f| f.is_rest()),
             found,
         },
     }
@@ -231,11 +226,7 @@ fn encode_rest(
     origin: &Name,
     sch: &Schema,
 ) -> Result<(), TokenError> {
-    let needs_one = matches!(
-        field,
-        Field::Strs | Field::Base64 | Field::Hex | Field::Rest
-    );
-    if needs_one && toks.is_empty() {
+    if needs_token(field) && toks.is_empty() {
         return Err(missing(rtype, sch, first));
     }
     if matches!(

@@ -50,7 +50,8 @@ pub fn from_text_at(
     encode::encode(rtype, tokens, origin)
 }
 
-/// As [`from_text_at`], appending to `out`.
+/// As [`from_text_at`], appending to `out` (which holds partial data after
+/// an error: callers reuse it as scratch and clear it per record).
 pub fn from_text_into(
     rtype: RType,
     tokens: &[Token<'_>],
