@@ -293,6 +293,18 @@ fn read_rdata_decompresses_listed_types() {
 }
 
 #[test]
+fn names_inside_rdata() {
+    let r = wire(RType::SRV, "0 5 443 t");
+    assert_eq!(name_ranges(RType::SRV, &r), [6..r.len()]);
+    let r = wire(RType::SOA, "a b 1 2 3 4 5");
+    assert_eq!(name_ranges(RType::SOA, &r), [0..15, 15..30]);
+    assert!(name_ranges(RType::A, &[1, 2, 3, 4]).is_empty());
+    assert!(name_ranges(RType::MX, &[0, 1, 0xC0, 0]).is_empty());
+    assert!(may_compress(RType::MX) && may_compress(RType::SOA) && may_compress(RType::PTR));
+    assert!(!may_compress(RType::SRV) && !may_compress(RType::DNAME) && !may_compress(RType::RP));
+}
+
+#[test]
 fn canonical_form() {
     let mut r = wire(RType::MX, "10 MAIL.Example.COM.");
     canonicalize(RType::MX, &mut r);
