@@ -5,7 +5,7 @@
 //! # Design
 //!
 //! Each natively supported type is described once, as a list of fields
-//! ([`schema`]); the four conversions below walk that list. Everything is
+//! (the `schema` module); the four conversions below walk that list. Everything is
 //! kept as uncompressed wire bytes (`Vec<u8>`/`Box<[u8]>`): no per-type
 //! structs, so unknown types (RFC 3597) flow through the same paths.
 //!
