@@ -284,6 +284,7 @@ pub(crate) fn read(
     if pos != end {
         return Err(malformed(rtype, "trailing octets"));
     }
+    type_rules(rtype, &out)?;
     Ok(out)
 }
 

@@ -539,4 +539,21 @@ proptest! {
     fn parser_never_panics(text in "[ -~\n\t]{0,200}") {
         let _ = parse(&text);
     }
+
+    #[test]
+    fn parser_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = parse(&text);
+    }
+
+    #[test]
+    fn parser_never_panics_on_record_like_lines(
+        lines in proptest::collection::vec(
+            ("[a-z@*\\$;()\"]{0,4}", "( |\t)", "(IN|CH|1h|60|)", "(A|TXT|MX|SOA|SVCB|LOC|NSEC|\\$GENERATE|\\$TTL|\\$ORIGIN|TYPE9|)", "[ -~]{0,30}"),
+            0..8,
+        )
+    ) {
+        let text: String = lines.iter().map(|(a, b, c, d, e)| format!("{a}{b}{c} {d} {e}\n")).collect();
+        let _ = parse(&text);
+    }
 }
