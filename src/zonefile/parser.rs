@@ -66,6 +66,8 @@ pub(super) struct Parser<'o, 's, 'k> {
     stopped: bool,
     /// Scratch for rdata, reused so each record allocates exactly once.
     rdata_buf: Vec<u8>,
+    /// Scratch for a new owner name.
+    owner_buf: Vec<u8>,
 }
 
 /// An error to report, built where the position is known.
@@ -96,6 +98,7 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             stack: Vec::new(),
             stopped: false,
             rdata_buf: Vec::with_capacity(512),
+            owner_buf: Vec::with_capacity(256),
         }
     }
 
@@ -200,9 +203,11 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
     ) -> Result<(), Fail> {
         let mut i = 0;
         if !blank_owner {
-            ctx.owner.clear();
-            let relative = push_name_relative(&mut ctx.owner, &toks[0], &ctx.origin)
+            // Parsed aside so that a bad owner leaves the previous one intact.
+            self.owner_buf.clear();
+            let relative = push_name_relative(&mut self.owner_buf, &toks[0], &ctx.origin)
                 .map_err(|e| at(&ctx.file, &toks[0], e.to_string()))?;
+            std::mem::swap(&mut self.owner_buf, &mut ctx.owner);
             // A name relative to an origin inside the zone is inside it too.
             ctx.owner_in_zone = relative && ctx.origin.is_subdomain_of(&self.opts.origin);
             i = 1;

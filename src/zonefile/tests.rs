@@ -177,6 +177,16 @@ fn errors_name_position_and_continue() {
 }
 
 #[test]
+fn bad_owner_keeps_the_previous_one() {
+    let (recs, res) = parse(&format!(
+        "{SOA}good A 1.1.1.1\na..b A 1.1.1.2\n A 1.1.1.3\n"
+    ));
+    assert_eq!(res.unwrap_err().len(), 1);
+    assert_eq!(recs.last().unwrap().owner.to_string(), "good.example.com.");
+    assert_eq!(recs.len(), 3);
+}
+
+#[test]
 fn error_limit_stops_parsing() {
     let text = format!("{SOA}{}", "x A 1\n".repeat(200));
     assert_eq!(errors(&text).len(), MAX_ERRORS);
