@@ -138,4 +138,4 @@ pub fn canonicalize(rtype: RType, rdata: &mut [u8]) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -369,7 +369,7 @@ fn arb_case() -> impl Strategy<Value = (RType, String)> {
 }
 
 /// Samples of every native type, for mutation.
-fn arb_case2() -> impl Strategy<Value = (RType, String)> {
+pub(crate) fn arb_case2() -> impl Strategy<Value = (RType, String)> {
     let samples: Vec<(RType, &'static str)> = vec![
         (RType::SOA, "ns h 1 2 3 4 5"),
         (RType::HINFO, "a b"),

@@ -546,6 +546,24 @@ proptest! {
     }
 
     #[test]
+    fn every_native_type_writes_and_reads_back(
+        cases in proptest::collection::vec((crate::rdata::tests::arb_case2(), "[a-zA-Z0-9*_-]{1,10}", 0u32..=0x7FFF_FFFF), 1..12)
+    ) {
+        let origin = n("example.com.");
+        let mut recs = Vec::new();
+        for ((t, text), label, ttl) in &cases {
+            let rdata = rdata::from_str(*t, text, &origin).unwrap();
+            let owner = Name::parse(label, Some(&origin)).unwrap();
+            recs.push(Record { owner, class: crate::rdata::Class::IN, ttl: *ttl, rtype: *t, rdata: rdata.into() });
+        }
+        let mut buf = Vec::new();
+        write_zone(&mut buf, &origin, recs.iter()).unwrap();
+        let (back, res) = parse(&String::from_utf8(buf).unwrap());
+        prop_assert!(res.is_ok(), "{:?}", res);
+        prop_assert_eq!(back, recs);
+    }
+
+    #[test]
     fn parser_never_panics(text in "[ -~\n\t]{0,200}") {
         let _ = parse(&text);
     }
