@@ -126,6 +126,13 @@ fn field_text(s: &mut String, f: Field, v: &[u8], whole: &[u8]) -> bool {
             }
             svcb::text(s, v);
         }
+        Field::Ilnp64 => {
+            let g: Vec<String> = v
+                .chunks_exact(2)
+                .map(|c| format!("{:x}", be16(c)))
+                .collect();
+            s.push_str(&g.join(":"));
+        }
         Field::Protocol => {
             let _ = write!(s, "{}", v[0]);
         }

@@ -101,26 +101,21 @@ pub(crate) fn encode_into(
     wire::type_rules(rtype, &out[start..]).map_err(at(toks.len().saturating_sub(1)))
 }
 
+/// Rest-of-record fields that need at least one token.
+fn needs_token(f: Field) -> bool {
+    matches!(f, Field::Strs | Field::Base64 | Field::Hex | Field::Rest)
+}
+
+/// "expected N fields" for a record that ran out of tokens.
 fn missing(rtype: RType, sch: &Schema, found: usize) -> TokenError {
     let fixed = sch.fields.iter().filter(|f| !f.is_rest()).count();
-    let rest_needs = sch.fields.iter().any(|f| {
-        matches!(
-            f,
-            Field::Strs | Field::Base64 | Field::Hex | Field::Loc | Field::Rest
-        )
-    });
-    let at_least = sch.fields.iter().any(|f| f.is_rest());
-    let expected = if *sch.fields.first().unwrap_or(&Field::U8) == Field::Loc {
-        7
-    } else {
-        fixed + rest_needs as usize
-    };
+    let rest = sch.fields.iter().any(|&f| needs_token(f));
     TokenError {
         index: found,
         error: RdataError::Missing {
             rtype,
-            expected,
-            at_least,
+            expected: fixed + rest as usize,
+            at_least: sch.fields.iter().any(|f| f.is_rest()),
             found,
         },
     }
@@ -190,6 +185,7 @@ fn encode_field(
             out.extend_from_slice(t.text);
         }
         Field::Protocol => out.push(wks::parse_protocol(t)?),
+        Field::Ilnp64 => push_ilnp64(out, t)?,
         Field::Gateway => match out.get(1) {
             Some(0) if t.text == b"." => {}
             Some(1) => out.extend_from_slice(
@@ -230,11 +226,7 @@ fn encode_rest(
     origin: &Name,
     sch: &Schema,
 ) -> Result<(), TokenError> {
-    let needs_one = matches!(
-        field,
-        Field::Strs | Field::Base64 | Field::Hex | Field::Rest
-    );
-    if needs_one && toks.is_empty() {
+    if needs_token(field) && toks.is_empty() {
         return Err(missing(rtype, sch, first));
     }
     if matches!(
@@ -342,6 +334,27 @@ pub(crate) fn parse_ipv4(t: &[u8]) -> Option<[u8; 4]> {
 pub(crate) fn parse_ipv6(t: &[u8]) -> Option<[u8; 16]> {
     let s = std::str::from_utf8(t).ok()?;
     s.parse::<std::net::Ipv6Addr>().ok().map(|a| a.octets())
+}
+
+/// Four groups of 1-4 hex digits joined by `:` (RFC 6742 §2.1).
+fn push_ilnp64(out: &mut Vec<u8>, t: &Token) -> Result<(), RdataError> {
+    let bad = || RdataError::bad("64-bit locator", t.text);
+    let groups: Vec<&[u8]> = t.text.split(|&b| b == b':').collect();
+    if groups.len() != 4 {
+        return Err(bad());
+    }
+    for g in groups {
+        if g.is_empty() || g.len() > 4 {
+            return Err(bad());
+        }
+        let mut v: u16 = 0;
+        for &c in g {
+            let d = (c as char).to_digit(16).ok_or_else(bad)? as u16;
+            v = v << 4 | d;
+        }
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    Ok(())
 }
 
 /// EUI-48/64: hex pairs joined by `-` (RFC 7043 §3.2, §4.2).

@@ -172,9 +172,12 @@ pub(crate) fn text(r: &[u8]) -> Option<String> {
     if r.len() != 16 || r[0] != 0 {
         return None;
     }
-    let size = size_cm(r[1])?;
-    let hp = size_cm(r[2])?;
-    let vp = size_cm(r[3])?;
+    // A size byte that text would not give back (like 0e1 for zero) makes
+    // the caller fall back to the generic form, so round trips are exact.
+    let canonical = |b: u8| size_cm(b).filter(|&cm| size_byte(cm as i64) == Some(b));
+    let size = canonical(r[1])?;
+    let hp = canonical(r[2])?;
+    let vp = canonical(r[3])?;
     let word = |k: usize| u32::from_be_bytes([r[k], r[k + 1], r[k + 2], r[k + 3]]);
     let (lat, lon, alt) = (word(4), word(8), word(12));
     if (lat as i64 - EQUATOR).abs() > 90 * 3_600_000

@@ -5,9 +5,25 @@
 //! # Design
 //!
 //! Each natively supported type is described once, as a list of fields
-//! ([`schema`]); the four conversions below walk that list. Everything is
+//! (the `schema` module); the four conversions below walk that list. Everything is
 //! kept as uncompressed wire bytes (`Vec<u8>`/`Box<[u8]>`): no per-type
 //! structs, so unknown types (RFC 3597) flow through the same paths.
+//!
+//! # Types
+//!
+//! Native presentation format: A NS MD MF CNAME SOA MB MG MR WKS PTR HINFO
+//! MINFO MX TXT RP AFSDB X25 RT SIG KEY PX AAAA LOC SRV NAPTR KX CERT DNAME
+//! DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA
+//! CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF NID L32 L64 LP EUI48
+//! EUI64 URI CAA AVC TA DLV. Every other type (NULL, A6, APL, HIP, ...) is
+//! read and written in the RFC 3597 form `\# len hex`, which also works for
+//! the native ones.
+//!
+//! What BIND refuses we refuse too (checked with `named-checkzone`): quoted
+//! tokens outside character-strings, digest lengths that contradict the DS
+//! or SSHFP digest type, SVCB `mandatory` keys that are absent, NAPTR
+//! regexps that are not `delim ere delim repl delim [i]`, NSEC without
+//! types. So a zone we load, BIND loads, and what we write, BIND reads.
 //!
 //! # Failure modes
 //!
@@ -50,7 +66,8 @@ pub fn from_text_at(
     encode::encode(rtype, tokens, origin)
 }
 
-/// As [`from_text_at`], appending to `out`.
+/// As [`from_text_at`], appending to `out` (which holds partial data after
+/// an error: callers reuse it as scratch and clear it per record).
 pub fn from_text_into(
     rtype: RType,
     tokens: &[Token<'_>],
@@ -91,6 +108,29 @@ pub fn validate(rtype: RType, rdata: &[u8]) -> Result<(), RdataError> {
     wire::validate(rtype, rdata)
 }
 
+/// Byte ranges of the domain names inside uncompressed `rdata`, in order
+/// (MX exchange, SRV target, SOA names, ...): for additional-section
+/// processing and name compression. Empty for types without names and for
+/// malformed rdata.
+pub fn name_ranges(rtype: RType, rdata: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut v = Vec::new();
+    let ok = wire::walk(rtype, rdata, |f, s, e| {
+        if f == schema::Field::Name {
+            v.push(s..e);
+        }
+    });
+    if ok.is_err() {
+        v.clear();
+    }
+    v
+}
+
+/// True for the types whose rdata names may be compressed when sending:
+/// only the well-known RFC 1035 types (RFC 3597 §4).
+pub fn may_compress(rtype: RType) -> bool {
+    matches!(rtype.0, 2..=9 | 12 | 14 | 15)
+}
+
 /// Lowercases, in place, the names that RFC 4034 §6.2 (as corrected by
 /// RFC 6840 §5.1) puts in canonical form. Malformed rdata is left alone.
 pub fn canonicalize(rtype: RType, rdata: &mut [u8]) {
@@ -98,4 +138,4 @@ pub fn canonicalize(rtype: RType, rdata: &mut [u8]) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -55,6 +55,8 @@ pub(crate) enum Field {
     Gateway,
     /// WKS protocol number; text may use a name.
     Protocol,
+    /// 64-bit ILNP locator/node id written as four hex groups (RFC 6742).
+    Ilnp64,
     /// WKS port bitmap to the end; text lists ports.
     Ports,
 }
@@ -108,19 +110,20 @@ pub(crate) fn schema(rtype: RType) -> Option<Schema> {
             true,
         ),
         11 => s(&[A, Protocol, Ports], false, false), // WKS
-        13 => s(&[Str, Str], false, false),           // HINFO
-        14 => s(&[Name, Name], true, true),           // MINFO
-        15 => s(&[U16, Name], true, true),            // MX
-        16 | 99 => s(&[Strs], false, false),          // TXT SPF
-        17 => s(&[Name, Name], true, true),           // RP
-        18 | 21 => s(&[U16, Name], true, true),       // AFSDB RT
+        13 => s(&[Str, Str], false, false),
+        19 => s(&[Str], false, false),       // X25           // HINFO
+        14 => s(&[Name, Name], true, true),  // MINFO
+        15 => s(&[U16, Name], true, true),   // MX
+        16 | 99 => s(&[Strs], false, false), // TXT SPF
+        17 => s(&[Name, Name], true, true),  // RP
+        18 | 21 => s(&[U16, Name], true, true), // AFSDB RT
         24 => s(
             &[TypeCode, Alg, U8, U32, Time, Time, U16, Name, Base64],
             true,
             true,
         ), // SIG
         25 | 48 | 60 => s(&[U16, U8, Alg, Base64], false, false), // KEY DNSKEY CDNSKEY
-        26 => s(&[U16, Name, Name], true, true),      // PX
+        26 => s(&[U16, Name, Name], true, true), // PX
         28 => s(&[Aaaa], false, false),
         29 => s(&[Loc], false, false),
         33 => s(&[U16, U16, U16, Name], true, true), // SRV
@@ -128,7 +131,7 @@ pub(crate) fn schema(rtype: RType) -> Option<Schema> {
         36 => s(&[U16, Name], false, true),          // KX
         37 => s(&[CertType, U16, Alg, Base64], false, false), // CERT
         39 => s(&[Name], false, true),               // DNAME
-        43 | 59 | 32769 => s(&[U16, Alg, U8, Hex], false, false), // DS CDS DLV
+        43 | 59 | 32768 | 32769 => s(&[U16, Alg, U8, Hex], false, false), // DS CDS TA DLV
         44 => s(&[U8, U8, Hex], false, false),       // SSHFP
         45 => s(&[U8, U8, U8, Gateway, Base64Opt], false, false), // IPSECKEY
         46 => s(
@@ -145,10 +148,14 @@ pub(crate) fn schema(rtype: RType) -> Option<Schema> {
         62 => s(&[U32, U16, Bitmap], false, false),  // CSYNC
         63 => s(&[U32, U8, U8, Hex], false, false),  // ZONEMD
         64 | 65 => s(&[U16, Name, SvcParams], false, false), // SVCB HTTPS
+        104 | 106 => s(&[U16, Ilnp64], false, false), // NID L64
+        105 => s(&[U16, A], false, false),           // L32
+        107 => s(&[U16, Name], false, false),        // LP
         108 => s(&[Eui48], false, false),
         109 => s(&[Eui64], false, false),
         256 => s(&[U16, U16, Rest], false, false),   // URI
         257 => s(&[U8, CaaTag, Rest], false, false), // CAA
+        258 => s(&[Strs], false, false),             // AVC
         _ => None,
     }
 }

@@ -77,6 +77,12 @@ fn every_native_type_round_trips() {
         ),
         (RType::WKS, "1.2.3.4 tcp 25 smtp domain 0 65535", "1.2.3.4 6 0 25 53 65535"),
         (RType::WKS, "1.2.3.4 17", "1.2.3.4 17"),
+        (RType::NID, "10 0014:4fff:ff20:ee64", "10 14:4fff:ff20:ee64"),
+        (RType::L32, "10 10.1.2.0", "10 10.1.2.0"),
+        (RType::L64, "10 2001:0DB8:1140:1000", "10 2001:db8:1140:1000"),
+        (RType::LP, "10 x", "10 x.example.com."),
+        (RType::AVC, "\"app-name:WOLFGANG|app-class:OAM\" x", "\"app-name:WOLFGANG|app-class:OAM\" \"x\""),
+        (RType::X25, "311061700956", "\"311061700956\""),
         (RType::MB, "mb", "mb.example.com."),
         (RType::MG, "mg", "mg.example.com."),
         (RType::MR, "mr", "mr.example.com."),
@@ -208,6 +214,9 @@ fn error_messages() {
         assert!(e.contains("bad NAPTR regexp"), "{bad}: {e}");
     }
     assert!(err(RType::A, "01.2.3.4").contains("IPv4"));
+    assert!(err(RType::X25, "123").contains("4 or more digits"));
+    assert!(err(RType::X25, "12a45").contains("4 or more digits"));
+    assert!(err(RType::NID, "1 1:2:3").contains("64-bit locator"));
     assert!(err(RType::ZONEMD, "1 1 241 abcd").contains("12 octets"));
     assert!(err(RType::DNSKEY, "257 3 13 !!").contains("bad base64"));
     assert!(err(RType::CNAME, "a..b").contains("bad domain name"));
@@ -284,6 +293,19 @@ fn read_rdata_decompresses_listed_types() {
 }
 
 #[test]
+fn names_inside_rdata() {
+    let r = wire(RType::SRV, "0 5 443 t");
+    let v = name_ranges(RType::SRV, &r);
+    assert_eq!((v.len(), &v[0]), (1, &(6..r.len())));
+    let r = wire(RType::SOA, "a b 1 2 3 4 5");
+    assert_eq!(name_ranges(RType::SOA, &r), [0..15, 15..30]);
+    assert!(name_ranges(RType::A, &[1, 2, 3, 4]).is_empty());
+    assert!(name_ranges(RType::MX, &[0, 1, 0xC0, 0]).is_empty());
+    assert!(may_compress(RType::MX) && may_compress(RType::SOA) && may_compress(RType::PTR));
+    assert!(!may_compress(RType::SRV) && !may_compress(RType::DNAME) && !may_compress(RType::RP));
+}
+
+#[test]
 fn canonical_form() {
     let mut r = wire(RType::MX, "10 MAIL.Example.COM.");
     canonicalize(RType::MX, &mut r);
@@ -346,6 +368,39 @@ fn arb_case() -> impl Strategy<Value = (RType, String)> {
     ]
 }
 
+/// Samples of every native type, for mutation.
+pub(crate) fn arb_case2() -> impl Strategy<Value = (RType, String)> {
+    let samples: Vec<(RType, &'static str)> = vec![
+        (RType::SOA, "ns h 1 2 3 4 5"),
+        (RType::HINFO, "a b"),
+        (RType::NAPTR, "1 2 \"U\" \"E2U+sip\" \"!^.*$!sip:x@y!\" ."),
+        (RType::CAA, "0 issue \"ca\""),
+        (RType::LOC, "52 22 23.000 N 4 53 32.000 E -2.00m 1m 10000m 10m"),
+        (RType::CERT, "1 1 8 AQID"),
+        (RType::DNSKEY, "257 3 13 AQID"),
+        (RType::RRSIG, "A 13 3 3600 20260101000000 20251201000000 1 example.com. AQID"),
+        (RType::NSEC, "a. A RRSIG NSEC TYPE1234"),
+        (RType::NSEC3, "1 1 10 AABB 2vptu5timamqttgl4luu9kg21e0aor3s A RRSIG"),
+        (RType::NSEC3PARAM, "1 0 10 AABB"),
+        (RType::CSYNC, "1 3 A NS"),
+        (RType::SVCB, "1 . alpn=h2,h3 port=443 ipv4hint=1.2.3.4 ech=AQID ipv6hint=::1 mandatory=port key999=x"),
+        (RType::HTTPS, "1 . no-default-alpn alpn=h2 dohpath=/q{?dns}"),
+        (RType::IPSECKEY, "10 3 2 gw.example. AQID"),
+        (RType::IPSECKEY, "10 2 2 ::1 AQID"),
+        (RType::WKS, "1.2.3.4 6 25 80"),
+        (RType::URI, "1 1 \"x\""),
+        (RType::NID, "1 1:2:3:4"),
+        (RType::EUI48, "00-00-5e-00-53-2a"),
+        (RType::ZONEMD, "1 1 241 000102030405060708090a0b"),
+        (RType::SSHFP, "1 1 0102030405060708090a0b0c0d0e0f1011121314"),
+        (RType::DS, "1 8 2 0102030405060708090a0b0c0d0e0f10111213140102030405060708090a0b0c"),
+        (RType::MINFO, "a b"),
+        (RType::TXT, "a \"\" b"),
+        (RType::X25, "12345"),
+    ];
+    proptest::sample::select(samples).prop_map(|(t, s)| (t, s.to_string()))
+}
+
 fn hex(d: &[u8]) -> String {
     let mut s = String::new();
     crate::rdata::text::write_hex(&mut s, d);
@@ -363,7 +418,7 @@ proptest! {
     }
 
     #[test]
-    fn read_rdata_never_panics(msg in proptest::collection::vec(any::<u8>(), 0..80), off in 0usize..90, len in 0usize..90, t in 0u16..70) {
+    fn read_rdata_never_panics(msg in proptest::collection::vec(any::<u8>(), 0..80), off in 0usize..90, len in 0usize..90, t in prop_oneof![0u16..300, Just(32768u16), Just(32769u16)]) {
         let rtype = RType(t);
         if let Ok(r) = read_rdata(&msg, off, len, rtype) {
             // Whatever it accepts is valid uncompressed rdata of the type.
@@ -371,7 +426,7 @@ proptest! {
             let text = to_text(rtype, &r).unwrap();
             let mut c = r.clone();
             canonicalize(rtype, &mut c);
-            prop_assert_eq!(from_str(rtype, &text, &Name::root()).map(|_| ()), Ok(()), "{} {}", rtype, text);
+            prop_assert_eq!(from_str(rtype, &text, &Name::root()), Ok(r.clone()), "{} {}", rtype, text);
         }
     }
 
@@ -388,7 +443,23 @@ proptest! {
     }
 
     #[test]
-    fn from_text_never_panics(words in proptest::collection::vec("[ -~]{0,12}", 0..6), t in 0u16..300) {
+    fn mutated_rdata_is_rejected_or_round_trips((rtype, text) in arb_case2(), at in any::<usize>(), byte in any::<u8>(), cut in any::<bool>()) {
+        let mut w = from_str(rtype, &text, &origin()).unwrap();
+        if !w.is_empty() {
+            let i = at % w.len();
+            if cut { w.truncate(i) } else { w[i] = byte }
+        }
+        if let Ok(r) = read_rdata(&w, 0, w.len(), rtype) {
+            let t = to_text(rtype, &r).unwrap();
+            prop_assert_eq!(from_str(rtype, &t, &Name::root()), Ok(r), "{} {}", rtype, t);
+        }
+    }
+
+    #[test]
+    fn from_text_never_panics(
+        words in proptest::collection::vec("[ -~]{0,12}", 0..6),
+        t in prop_oneof![0u16..300, Just(32768u16), Just(32769u16), any::<u16>()],
+    ) {
         let text = words.join(" ");
         if let Ok(toks) = tokenize(text.as_bytes()) {
             let _ = from_text(RType(t), &toks, &origin());

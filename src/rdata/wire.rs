@@ -37,7 +37,7 @@ pub(crate) fn field_end(
         Field::U32 | Field::Period | Field::Time | Field::A => need(4),
         Field::Aaaa => need(16),
         Field::Eui48 => need(6),
-        Field::Eui64 => need(8),
+        Field::Eui64 | Field::Ilnp64 => need(8),
         Field::Name => Name::wire_len(rest)
             .map(|n| pos + n)
             .map_err(|_| malformed(rtype, "bad domain name")),
@@ -146,6 +146,10 @@ pub(crate) fn type_rules(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
             svcb::consistent(&r[2 + n..]).map_err(|reason| malformed(rtype, reason))
         }
         RType::NAPTR => naptr_regexp(r).map_err(|reason| malformed(rtype, reason)),
+        // A PSDN address: at least four decimal digits (RFC 1183 §3.1; BIND).
+        RType::X25 if r.len() < 5 || !r[1..].iter().all(u8::is_ascii_digit) => {
+            Err(malformed(rtype, "X25 address must be 4 or more digits"))
+        }
         _ => digest_length(rtype, r),
     }
 }
@@ -212,7 +216,7 @@ fn naptr_regexp(r: &[u8]) -> Result<(), &'static str> {
 pub(crate) fn digest_length(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
     // Offset of the digest-type octet; the digest follows it.
     let at = match rtype {
-        RType::DS | RType::CDS | RType::DLV => 3,
+        RType::DS | RType::CDS | RType::TA | RType::DLV => 3,
         RType::SSHFP => 1,
         RType::ZONEMD => 5,
         _ => return Ok(()),
@@ -221,9 +225,9 @@ pub(crate) fn digest_length(rtype: RType, r: &[u8]) -> Result<(), RdataError> {
         return Err(malformed(rtype, "rdata too short"));
     };
     let want = match (rtype, kind) {
-        (RType::DS | RType::CDS | RType::DLV, 1) | (RType::SSHFP, 1) => 20,
-        (RType::DS | RType::CDS | RType::DLV, 2 | 3) | (RType::SSHFP, 2) => 32,
-        (RType::DS | RType::CDS | RType::DLV, 4) | (RType::ZONEMD, 1) => 48,
+        (RType::DS | RType::CDS | RType::TA | RType::DLV, 1) | (RType::SSHFP, 1) => 20,
+        (RType::DS | RType::CDS | RType::TA | RType::DLV, 2 | 3) | (RType::SSHFP, 2) => 32,
+        (RType::DS | RType::CDS | RType::TA | RType::DLV, 4) | (RType::ZONEMD, 1) => 48,
         (RType::ZONEMD, 2) => 64,
         (RType::ZONEMD, _) => {
             return if digest.len() >= 12 {
@@ -280,6 +284,7 @@ pub(crate) fn read(
     if pos != end {
         return Err(malformed(rtype, "trailing octets"));
     }
+    type_rules(rtype, &out)?;
     Ok(out)
 }
 

@@ -9,6 +9,19 @@
 //! tokens borrow from that buffer, and only the owner [`Name`] and the
 //! rdata bytes of each record are allocated.
 //!
+//! # BIND compatibility
+//!
+//! The reference is `named-checkzone`: a file it loads, we load to the same
+//! records, and the reverse (the parity corpus in `tests/zones/corpus` and
+//! randomized comparisons were used to check this). Some of its rules that
+//! are easy to get wrong: `$ORIGIN` is scoped to the file that sets it but
+//! `$TTL` is not; an `$INCLUDE`d file starts with the includer's previous
+//! owner and does not change it; in `$GENERATE`, a bare `$` after
+//! `${offset}` in the same string adds that offset; only character-strings
+//! may be quoted in rdata (an owner name may be, a type may not).
+//! `$INCLUDE` paths are relative to the including file (BIND: to its
+//! working directory).
+//!
 //! # Failure modes
 //!
 //! Every problem is a [`ZoneFileError`] naming `file:line:col`. After an

@@ -29,11 +29,19 @@ pub(super) struct FileCtx {
     pub owner: Vec<u8>,
     /// The previous owner is known to be inside the zone (saves the check).
     pub owner_in_zone: bool,
+    /// Position handed to the sink, reused so that a record costs no
+    /// reference-count traffic on `file`.
+    pub pos: SourcePos,
 }
 
 impl FileCtx {
     pub fn new(file: Arc<Path>, origin: Name) -> FileCtx {
         FileCtx {
+            pos: SourcePos {
+                file: file.clone(),
+                line: 0,
+                col: 0,
+            },
             file,
             origin,
             owner: Vec::new(),
@@ -58,6 +66,8 @@ pub(super) struct Parser<'o, 's, 'k> {
     stopped: bool,
     /// Scratch for rdata, reused so each record allocates exactly once.
     rdata_buf: Vec<u8>,
+    /// Scratch for a new owner name.
+    owner_buf: Vec<u8>,
 }
 
 /// An error to report, built where the position is known.
@@ -88,6 +98,7 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             stack: Vec::new(),
             stopped: false,
             rdata_buf: Vec::with_capacity(512),
+            owner_buf: Vec::with_capacity(256),
         }
     }
 
@@ -192,9 +203,11 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
     ) -> Result<(), Fail> {
         let mut i = 0;
         if !blank_owner {
-            ctx.owner.clear();
-            let relative = push_name_relative(&mut ctx.owner, &toks[0], &ctx.origin)
+            // Parsed aside so that a bad owner leaves the previous one intact.
+            self.owner_buf.clear();
+            let relative = push_name_relative(&mut self.owner_buf, &toks[0], &ctx.origin)
                 .map_err(|e| at(&ctx.file, &toks[0], e.to_string()))?;
+            std::mem::swap(&mut self.owner_buf, &mut ctx.owner);
             // A name relative to an origin inside the zone is inside it too.
             ctx.owner_in_zone = relative && ctx.origin.is_subdomain_of(&self.opts.origin);
             i = 1;
@@ -250,11 +263,9 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
         }
         let owner =
             Name::from_wire(&ctx.owner).map_err(|e| at(&ctx.file, &toks[0], e.to_string()))?;
-        let pos = SourcePos {
-            file: ctx.file.clone(),
-            line: toks[0].line,
-            col: toks[0].col,
-        };
+        ctx.pos.line = toks[0].line;
+        ctx.pos.col = toks[0].col;
+        let pos = &ctx.pos;
         let rd = &toks[i + 1..];
         self.rdata_buf.clear();
         rdata::from_text_into(rtype, rd, &ctx.origin, &mut self.rdata_buf).map_err(|e| {
@@ -262,11 +273,11 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             at(&ctx.file, t, e.error.to_string())
         })?;
         let rdata: Box<[u8]> = Box::from(&self.rdata_buf[..]);
-        let ttl = self.resolve_ttl(ttl, rtype, &rdata, &pos, &ctx.file, type_tok)?;
+        let ttl = self.resolve_ttl(ttl, rtype, &rdata, pos, &ctx.file, type_tok)?;
         // Checked after the rdata so that bad data is an error even when the
         // record would be dropped: BIND reads the whole line first too.
         if !ctx.owner_in_zone && !owner.is_subdomain_of(&self.opts.origin) {
-            self.warn(pos, format!("ignoring out-of-zone data ({owner})"));
+            self.warn(pos.clone(), format!("ignoring out-of-zone data ({owner})"));
             return Ok(());
         }
         let rec = Record {
@@ -276,7 +287,10 @@ impl<'o, 's, 'k> Parser<'o, 's, 'k> {
             rtype,
             rdata,
         };
-        (self.sink)(rec, &pos).map_err(|message| ZoneFileError { pos, message })
+        (self.sink)(rec, pos).map_err(|message| ZoneFileError {
+            pos: pos.clone(),
+            message,
+        })
     }
 
     /// TTL rules of BIND's loader (see the module docs).

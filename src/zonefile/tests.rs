@@ -177,6 +177,16 @@ fn errors_name_position_and_continue() {
 }
 
 #[test]
+fn bad_owner_keeps_the_previous_one() {
+    let (recs, res) = parse(&format!(
+        "{SOA}good A 1.1.1.1\na..b A 1.1.1.2\n A 1.1.1.3\n"
+    ));
+    assert_eq!(res.unwrap_err().len(), 1);
+    assert_eq!(recs.last().unwrap().owner.to_string(), "good.example.com.");
+    assert_eq!(recs.len(), 3);
+}
+
+#[test]
 fn error_limit_stops_parsing() {
     let text = format!("{SOA}{}", "x A 1\n".repeat(200));
     assert_eq!(errors(&text).len(), MAX_ERRORS);
@@ -536,7 +546,42 @@ proptest! {
     }
 
     #[test]
+    fn every_native_type_writes_and_reads_back(
+        cases in proptest::collection::vec((crate::rdata::tests::arb_case2(), "[a-zA-Z0-9*_-]{1,10}", 0u32..=0x7FFF_FFFF), 1..12)
+    ) {
+        let origin = n("example.com.");
+        let mut recs = Vec::new();
+        for ((t, text), label, ttl) in &cases {
+            let rdata = rdata::from_str(*t, text, &origin).unwrap();
+            let owner = Name::parse(label, Some(&origin)).unwrap();
+            recs.push(Record { owner, class: crate::rdata::Class::IN, ttl: *ttl, rtype: *t, rdata: rdata.into() });
+        }
+        let mut buf = Vec::new();
+        write_zone(&mut buf, &origin, recs.iter()).unwrap();
+        let (back, res) = parse(&String::from_utf8(buf).unwrap());
+        prop_assert!(res.is_ok(), "{:?}", res);
+        prop_assert_eq!(back, recs);
+    }
+
+    #[test]
     fn parser_never_panics(text in "[ -~\n\t]{0,200}") {
+        let _ = parse(&text);
+    }
+
+    #[test]
+    fn parser_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = parse(&text);
+    }
+
+    #[test]
+    fn parser_never_panics_on_record_like_lines(
+        lines in proptest::collection::vec(
+            ("[a-z@*\\$;()\"]{0,4}", "( |\t)", "(IN|CH|1h|60|)", "(A|TXT|MX|SOA|SVCB|LOC|NSEC|\\$GENERATE|\\$TTL|\\$ORIGIN|TYPE9|)", "[ -~]{0,30}"),
+            0..8,
+        )
+    ) {
+        let text: String = lines.iter().map(|(a, b, c, d, e)| format!("{a}{b}{c} {d} {e}\n")).collect();
         let _ = parse(&text);
     }
 }
