@@ -78,6 +78,25 @@ def capture_udp(cmd_for_port):
     return data
 
 
+def capture_udp_stdin(cmd, script):
+    """As capture_udp for nsupdate-like tools that read commands on stdin
+    (`%d` in `script` is the port)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(5)
+    port = s.getsockname()[1]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        p.stdin.write((script % port).encode())
+        p.stdin.close()
+        data, _ = s.recvfrom(65535)
+    finally:
+        p.kill()
+        p.wait()
+        s.close()
+    return data
+
+
 def capture_tcp(cmd_for_port):
     """As capture_udp, over TCP: one length-prefixed message."""
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -187,11 +206,7 @@ def start_named(d, port):
                    for a in ALGS)
     # Truncated-MAC keys: BIND spells them hmac-sha256-128 etc.
     keys += 'key "k-trunc." { algorithm hmac-sha256-128; secret "%s"; };\n' % secret("hmac-sha256")
-    zone = ["$TTL 300", "@ SOA ns1 hostmaster 1 3600 600 86400 300", "@ NS ns1", "ns1 A 192.0.2.1"]
-    # 1,000 TXT records: about 45 KB, three AXFR messages (named fills ~16 KB each).
-    zone += ["r%d TXT \"record %d padding padding padding\"" % (i, i) for i in range(1000)]
-    with open(os.path.join(d, "example.test.zone"), "w") as f:
-        f.write("\n".join(zone) + "\n")
+    write_zone(d)
     conf = keys + """
 options {
     directory "%(d)s";
@@ -206,23 +221,70 @@ options {
     allow-transfer { key "k-sha256"; };
 };
 controls { };
-zone "%(zone)s" { type primary; file "%(d)s/example.test.zone"; };
+zone "%(zone)s" { type primary; file "%(d)s/example.test.zone"; allow-update { key "k-sha256"; }; };
 """ % {"d": d, "port": port, "zone": ZONE}
     with open(os.path.join(d, "named.conf"), "w") as f:
         f.write(conf)
     log = open(os.path.join(d, "named.log"), "w")
     p = subprocess.Popen(["named", "-g", "-n", "1", "-c", os.path.join(d, "named.conf")],
                          stdout=log, stderr=subprocess.STDOUT)
+    return wait_soa(port, p, d, "named")
+
+
+def write_zone(d):
+    zone = ["$TTL 300", "@ SOA ns1 hostmaster 1 3600 600 86400 300", "@ NS ns1", "ns1 A 192.0.2.1"]
+    # 1,000 TXT records: about 45 KB, three AXFR messages from named (it
+    # fills ~16 KB each), one from knotd (it fills up to 64 KB).
+    zone += ["r%d TXT \"record %d padding padding padding\"" % (i, i) for i in range(1000)]
+    with open(os.path.join(d, "example.test.zone"), "w") as f:
+        f.write("\n".join(zone) + "\n")
+
+
+def wait_soa(port, proc, d, what):
     for _ in range(100):
         try:
             r = udp_exchange(port, soa_query(1))
             if r[2] & 0x04:  # AA
-                return p
+                return proc
         except (socket.timeout, ConnectionRefusedError):
             pass
         time.sleep(0.1)
-    p.terminate()
-    raise RuntimeError("named did not start; see " + d + "/named.log")
+    proc.terminate()
+    raise RuntimeError(what + " did not start; see " + d)
+
+
+def start_knot(d, port):
+    os.makedirs(os.path.join(d, "db"), exist_ok=True)
+    write_zone(d)
+    keys = "".join("  - id: %s\n    algorithm: %s\n    secret: %s\n" % (key_name(a), a, secret(a)) for a in ALGS)
+    conf = """server:
+    rundir: "%(d)s"
+    listen: 127.0.0.1@%(port)d
+database:
+    storage: "%(d)s/db"
+log:
+  - target: stderr
+    any: warning
+key:
+%(keys)sacl:
+  - id: xfr
+    address: 127.0.0.0/8
+    key: [%(keynames)s]          # knotd answers BADKEY for keys no ACL names
+    action: transfer
+template:
+  - id: default
+    zonefile-sync: -1
+    journal-content: none
+zone:
+  - domain: %(zone)s
+    file: "%(d)s/example.test.zone"
+    acl: xfr
+""" % {"d": d, "port": port, "keys": keys, "zone": ZONE, "keynames": ", ".join(key_name(a) for a in ALGS)}
+    with open(os.path.join(d, "knot.conf"), "w") as f:
+        f.write(conf)
+    log = open(os.path.join(d, "knot.log"), "w")
+    p = subprocess.Popen(["knotd", "-c", os.path.join(d, "knot.conf")], stdout=log, stderr=subprocess.STDOUT)
+    return wait_soa(port, p, d, "knotd")
 
 
 def main():
@@ -231,7 +293,7 @@ def main():
     def add(name, desc, data):
         vectors.append((name, desc, data))
 
-    dig_q = {}
+    dig_q, kdig_q = {}, {}
     for a in ALGS:
         y = "%s:%s:%s" % (a, key_name(a), secret(a))
         q = capture_udp(lambda p: ["dig", "-y", y, "@127.0.0.1", "-p", str(p), "+tries=1", "+time=2",
@@ -240,6 +302,7 @@ def main():
         add("DIG_" + a.upper().replace("-", "_"), "dig -y %s:%s:<secret> %s SOA" % (a, key_name(a), ZONE), q)
         q = capture_udp(lambda p: ["kdig", "-y", y, "@127.0.0.1", "-p", str(p), "+retry=0", "+timeout=2",
                                    ZONE, "SOA"])
+        kdig_q[a] = q
         add("KDIG_" + a.upper().replace("-", "_"), "kdig -y %s:%s:<secret> %s SOA" % (a, key_name(a), ZONE), q)
     for a, bits in [("hmac-sha256", 128), ("hmac-sha1", 80), ("hmac-sha512", 256)]:
         y = "%s-%d:%s:%s" % (a, bits, key_name(a), secret(a))
@@ -250,6 +313,31 @@ def main():
     y = "hmac-sha256:K-Sha256.:" + secret("hmac-sha256")
     q = capture_udp(lambda p: ["dig", "-y", y, "@127.0.0.1", "-p", str(p), "+tries=1", "+time=2", ZONE, "SOA"])
     add("DIG_MIXED_CASE_KEY", "dig -y hmac-sha256:K-Sha256.:<secret> (dig sends the name lowercased)", q)
+
+    upd = "server 127.0.0.1 %d\nzone example.test.\nupdate add new.example.test. 300 A 192.0.2.7\nsend\n"
+    y = "hmac-sha256:k-sha256.:" + secret("hmac-sha256")
+    nsupdate_q = capture_udp_stdin(["nsupdate", "-y", y, "-t", "2"], upd)
+    add("NSUPDATE_Q", "nsupdate -y hmac-sha256:k-sha256.:<secret>: update add new.example.test. A", nsupdate_q)
+    knsupdate_q = capture_udp_stdin(["knsupdate", "-y", y, "-t", "2", "-r", "0"], upd)
+    add("KNSUPDATE_Q", "knsupdate -y hmac-sha256:k-sha256.:<secret>: the same update", knsupdate_q)
+    kdig_axfr_q = capture_tcp(lambda p: ["kdig", "-y", y, "@127.0.0.1", "-p", str(p), "+retry=0",
+                                         "+timeout=2", ZONE, "AXFR"])
+    add("KDIG_AXFR_Q", "kdig -y hmac-sha256:k-sha256.:<secret> %s AXFR" % ZONE, kdig_axfr_q)
+
+    d = tempfile.mkdtemp(prefix="tsig-knot-")
+    port = free_port()
+    knot = start_knot(d, port)
+    try:
+        for a in ALGS:
+            add("KNOT_R_" + a.upper().replace("-", "_"), "knotd's signed answer to KDIG_%s" % a.upper().replace("-", "_"),
+                udp_exchange(port, kdig_q[a]))
+        stream = tcp_stream(port, kdig_axfr_q)
+        for i, m in enumerate(stream):
+            add("KNOT_AXFR_R%d" % i, "knotd's AXFR message %d of %d" % (i + 1, len(stream)), m)
+    finally:
+        knot.terminate()
+        knot.wait()
+        shutil.rmtree(d, ignore_errors=True)
 
     d = tempfile.mkdtemp(prefix="tsig-named-")
     port = free_port()
@@ -265,6 +353,7 @@ def main():
         add("NAMED_AXFR_Q", "dig -y hmac-sha256:k-sha256.:<secret> %s AXFR" % ZONE, axfr_q)
         for i, m in enumerate(stream):
             add("NAMED_AXFR_R%d" % i, "named's AXFR message %d of %d" % (i + 1, len(stream)), m)
+        add("NAMED_UPDATE_R", "named's signed answer to NSUPDATE_Q", udp_exchange(port, nsupdate_q))
         wrong = base64.b64encode(b"\x01" * 32).decode()
         q = capture_udp(lambda p: ["dig", "-y", "hmac-sha256:k-sha256.:" + wrong, "@127.0.0.1", "-p", str(p),
                                    "+tries=1", "+time=2", ZONE, "SOA"])
@@ -284,8 +373,9 @@ def main():
         shutil.rmtree(d, ignore_errors=True)
 
     print("//! TSIG interop vectors captured from real tools by")
-    print("//! `scripts/tsig/capture_vectors.py` (dig and named: BIND %s; kdig: Knot %s)."
-          % (tool_version(["dig", "-v"]), tool_version(["kdig", "-V"])))
+    print("//! `scripts/tsig/capture_vectors.py` (dig, nsupdate, named: BIND %s;"
+          % tool_version(["dig", "-v"]))
+    print("//! kdig, knsupdate, knotd: Knot %s)." % tool_version(["kdig", "-V"]))
     print("//! Generated: do not edit. Secrets: `secret(alg)` in the script.")
     print()
     for a in ALGS:
@@ -295,6 +385,7 @@ def main():
         print("/// %s" % desc)
         print("pub const %s: &str = \"%s\";" % (name, data.hex()))
     print("pub const NAMED_AXFR_MESSAGES: usize = %d;" % len([v for v in vectors if v[0].startswith("NAMED_AXFR_R")]))
+    print("pub const KNOT_AXFR_MESSAGES: usize = %d;" % len([v for v in vectors if v[0].startswith("KNOT_AXFR_R")]))
 
 
 def tool_version(cmd):

@@ -36,6 +36,18 @@ fn ring() -> KeyRing {
     TsigAlgorithm::ALL.into_iter().map(key).collect()
 }
 
+/// knotd's answer to the kdig query, per algorithm.
+fn knot_answer(alg: TsigAlgorithm) -> &'static str {
+    match alg {
+        TsigAlgorithm::HmacMd5 => v::KNOT_R_HMAC_MD5,
+        TsigAlgorithm::HmacSha1 => v::KNOT_R_HMAC_SHA1,
+        TsigAlgorithm::HmacSha224 => v::KNOT_R_HMAC_SHA224,
+        TsigAlgorithm::HmacSha256 => v::KNOT_R_HMAC_SHA256,
+        TsigAlgorithm::HmacSha384 => v::KNOT_R_HMAC_SHA384,
+        TsigAlgorithm::HmacSha512 => v::KNOT_R_HMAC_SHA512,
+    }
+}
+
 /// (dig query, kdig query, named's answer to the dig query) per algorithm.
 fn captured(alg: TsigAlgorithm) -> (&'static str, &'static str, &'static str) {
     match alg {
@@ -313,6 +325,73 @@ fn named_axfr_stream_verifies_and_we_sign_it_identically() {
     let t = record(&msgs[0]).time_signed;
     verifier.verify(&msgs[0], t).unwrap();
     assert_eq!(verifier.verify(&msgs[2], t), Err(VerifyError::BadSig));
+}
+
+#[test]
+fn update_requests_from_nsupdate_and_knsupdate_verify() {
+    let ring = ring();
+    for q in [v::NSUPDATE_Q, v::KNSUPDATE_Q] {
+        let msg = hex(q);
+        assert_eq!(msg[2] >> 3 & 0xF, 5, "opcode UPDATE");
+        let rec = record(&msg);
+        let ctx = valid(verify_request(&msg, &ring, rec.time_signed));
+        assert_eq!(ctx.key.as_deref(), Some(&key(TsigAlgorithm::HmacSha256)));
+    }
+    // named's signed NOERROR to nsupdate: verified, and reproduced.
+    let (q, r) = (hex(v::NSUPDATE_Q), hex(v::NAMED_UPDATE_R));
+    let t = record(&r).time_signed;
+    verify_response(&r, &key(TsigAlgorithm::HmacSha256), &record(&q).mac, t).unwrap();
+    let ctx = valid(verify_request(&q, &ring, t));
+    let mut ours = strip(&r);
+    sign_response(&mut ours, &ctx, 0, t).unwrap();
+    assert_eq!(ours, r);
+}
+
+#[test]
+fn knot_answers_verify_and_we_sign_them_identically() {
+    let ring = ring();
+    for alg in TsigAlgorithm::ALL {
+        let (_, kdig, _) = captured(alg);
+        let (q, r) = (hex(kdig), hex(knot_answer(alg)));
+        assert_eq!(r[3] & 0xF, 0, "{alg:?}: knotd answered NOERROR");
+        let t = record(&r).time_signed;
+        verify_response(&r, &key(alg), &record(&q).mac, t).unwrap();
+        let ctx = valid(verify_request(&q, &ring, t));
+        let mut ours = strip(&r);
+        sign_response(&mut ours, &ctx, 0, t).unwrap();
+        assert_eq!(ours, r, "{alg:?}");
+    }
+}
+
+#[test]
+fn knot_axfr_stream_verifies_and_we_sign_it_identically() {
+    let q = hex(v::KDIG_AXFR_Q);
+    let msgs: Vec<Vec<u8>> = [
+        v::KNOT_AXFR_R0,
+        v::KNOT_AXFR_R1,
+        v::KNOT_AXFR_R2,
+        v::KNOT_AXFR_R3,
+    ]
+    .iter()
+    .map(|s| hex(s))
+    .collect();
+    assert_eq!(msgs.len(), v::KNOT_AXFR_MESSAGES);
+    let k = key(TsigAlgorithm::HmacSha256);
+    let mut verifier = TsigStreamVerifier::new(&k, &record(&q).mac);
+    for m in &msgs {
+        assert_eq!(
+            verifier.verify(m, record(m).time_signed),
+            Ok(StreamStep::Signed)
+        );
+    }
+    verifier.finish().unwrap();
+    let ctx = valid(verify_request(&q, &ring(), record(&q).time_signed));
+    let mut stream = TsigStream::new(&ctx).unwrap();
+    for m in &msgs {
+        let mut ours = strip(m);
+        stream.sign(&mut ours, record(m).time_signed).unwrap();
+        assert_eq!(&ours, m);
+    }
 }
 
 #[test]
