@@ -2,19 +2,21 @@
 """Captures TSIG interop vectors from real tools for src/server/tsig/vectors.rs.
 
 What it records (all on 127.0.0.1, nothing leaves the host):
-  1. a signed SOA query from `dig -y` and from `kdig -y`, for each of the six
-     algorithms, plus dig's truncated-MAC spellings (hmac-sha256-128, ...)
-     and a mixed-case key name: a UDP socket receives the datagram, the
-     client is left to time out;
-  2. signed answers from BIND `named` (started here in the foreground on a
-     free port, stopped by PID): the captured dig queries are replayed to
-     named and its UDP answers recorded; an AXFR over TCP of a zone big
-     enough for several messages; BADSIG and BADKEY answers (dig queries
-     with a wrong secret / an unknown key name); and a BADTIME answer to a
-     query signed here, in Python, 1000 s in the past.
+  1. requests: a signed SOA query from `dig -y` and from `kdig -y` for each
+     of the six algorithms, dig's truncated-MAC spellings (hmac-sha256-128,
+     ...), a mixed-case key name, UPDATEs from `nsupdate -y` and
+     `knsupdate -y`, and AXFR requests from dig and kdig. A socket
+     receives the message and the client is left to time out.
+  2. answers from Knot `knotd` and BIND `named` (each started here in the
+     foreground on a free port, stopped by PID, its temp dir removed): the
+     captured queries are replayed and the signed answers recorded; an
+     AXFR over TCP of a zone big enough for several messages; named's
+     answer to the UPDATE; named's BADSIG and BADKEY answers (dig with a
+     wrong secret / an unknown key name) and its BADTIME answer to a query
+     signed here, in Python, 1000 s in the past.
 
 Usage: scripts/tsig/capture_vectors.py > src/server/tsig/vectors.rs
-The output is deterministic except for times, IDs, cookies and MACs.
+Secrets are fixed (`secret()`); times, IDs, cookies and MACs change per run.
 """
 import base64
 import hashlib

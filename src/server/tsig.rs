@@ -4,7 +4,7 @@
 //!
 //! TSIG works on the bytes of a message, not on a parsed model: the MAC
 //! covers the exact octets the peer sent. So this module never rebuilds a
-//! message. A request is walked once ([`wire::locate`]) to find its TSIG
+//! message. A request is walked once (`wire::locate`) to find its TSIG
 //! record, and the digest is fed straight from the message slices: header
 //! with the Original ID put back and ARCOUNT decremented, everything up to
 //! the TSIG record, then the TSIG variables in canonical form (lowercase
@@ -42,6 +42,24 @@
 //! in Other Data and echoes the request's Time Signed and Fudge so the
 //! client can verify the reply despite the clock skew (§5.2.3).
 //! Nothing here panics on input: every offset is checked.
+//!
+//! # Interoperability, and how it is checked
+//!
+//! `tests.rs` runs against bytes captured from real tools by
+//! `scripts/tsig/capture_vectors.py` (kept in `vectors.rs`): signed
+//! queries from `dig -y` and `kdig -y` for all six algorithms, dig's
+//! truncated MACs (`hmac-sha256-128`, `hmac-sha1-80`, `hmac-sha512-256`),
+//! UPDATEs from `nsupdate -y` and `knsupdate -y`, and the signed answers
+//! of BIND `named` and Knot `knotd` to them, including 4-message AXFR
+//! streams and named's BADSIG, BADKEY and BADTIME answers. Every request
+//! verifies, every answer passes [`verify_response`] or
+//! [`TsigStreamVerifier`], and [`sign_response`] / [`TsigStream`]
+//! reproduce both servers' answers byte for byte from the unsigned
+//! message. The other direction is `scripts/tsig/check_with_dig.sh`: it
+//! runs `examples/tsig_lab.rs` (a responder built on this module) and
+//! checks that dig, kdig and nsupdate accept its signed answers and AXFR
+//! streams (also with an unsigned middle message), see BADSIG, BADKEY and
+//! BADTIME, and reject the answers once their MACs are corrupted.
 //!
 //! Not done here: replay caching of Time Signed (a SHOULD of §5.2.3), and
 //! forwarding (a forwarder would rewrite the ID; we restore the Original

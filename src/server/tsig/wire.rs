@@ -100,23 +100,21 @@ fn read_record(
     let (key_name, _) = read_name(msg, start).ok_or(Malformed)?;
     let rd = &msg[..rd_end];
     let (algorithm, mut p) = read_name(rd, rd_start).ok_or(Malformed)?;
+    // Fixed-size fields after the algorithm name, each bounded by RDLENGTH.
     let mut take = |n: usize| -> Result<&[u8], Malformed> {
         let s = rd.get(p..p + n).ok_or(Malformed)?;
         p += n;
         Ok(s)
     };
-    let t = take(6)?;
-    let time_signed = t.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-    let fudge = u16::from_be_bytes(take(2)?.try_into().map_err(|_| Malformed)?);
-    let mac_len = usize::from(u16::from_be_bytes(
-        take(2)?.try_into().map_err(|_| Malformed)?,
-    ));
+    let time_signed = take(6)?
+        .iter()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let fudge = be16(take(2)?, 0).ok_or(Malformed)?;
+    let mac_len = usize::from(be16(take(2)?, 0).ok_or(Malformed)?);
     let mac = take(mac_len)?.to_vec();
-    let original_id = u16::from_be_bytes(take(2)?.try_into().map_err(|_| Malformed)?);
-    let error = u16::from_be_bytes(take(2)?.try_into().map_err(|_| Malformed)?);
-    let other_len = usize::from(u16::from_be_bytes(
-        take(2)?.try_into().map_err(|_| Malformed)?,
-    ));
+    let original_id = be16(take(2)?, 0).ok_or(Malformed)?;
+    let error = be16(take(2)?, 0).ok_or(Malformed)?;
+    let other_len = usize::from(be16(take(2)?, 0).ok_or(Malformed)?);
     let other = take(other_len)?.to_vec();
     if p != rd_end {
         return Err(Malformed);
