@@ -61,13 +61,15 @@
 //! streams (also with an unsigned middle message), see BADSIG, BADKEY and
 //! BADTIME, and reject the answers once their MACs are corrupted.
 //!
-//! Not done here: replay caching of Time Signed (a SHOULD of §5.2.3), and
-//! forwarding (a forwarder would rewrite the ID; we restore the Original
-//! ID on verify, so a forwarded request still verifies).
+//! Not done here: caching the last Time Signed per key to refuse replays
+//! inside the fudge window (a SHOULD of §5.2.3); ACLs and the reply's
+//! RCODE (NOTAUTH, FORMERR) are the caller's.
 
 mod stream;
 mod wire;
 
+#[cfg(test)]
+mod interop_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
