@@ -110,6 +110,7 @@ pub enum TsigAlgorithm {
 }
 
 impl TsigAlgorithm {
+    /// Every algorithm, weakest first.
     pub const ALL: [TsigAlgorithm; 6] = [
         TsigAlgorithm::HmacMd5,
         TsigAlgorithm::HmacSha1,
@@ -258,10 +259,12 @@ impl KeyRing {
         self.keys.insert(key.name.clone(), Arc::new(key));
     }
 
+    /// The key called `name`, in any case.
     pub fn get(&self, name: &Name) -> Option<&Arc<TsigKey>> {
         self.keys.get(name)
     }
 
+    /// Number of keys.
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -307,7 +310,9 @@ pub struct TsigContext {
     pub request_mac: Vec<u8>,
     /// The request's Original ID.
     pub original_id: u16,
+    /// The request's Time Signed (echoed in a BADTIME reply).
     pub time_signed: u64,
+    /// The request's Fudge (echoed in a BADTIME reply).
     pub fudge: u16,
 }
 

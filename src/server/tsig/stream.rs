@@ -37,8 +37,9 @@ pub struct TsigStream {
 }
 
 impl TsigStream {
-    /// A stream answering the verified request of `ctx`; `None` when the
-    /// context has no key (an unsigned or BADKEY request).
+    /// A stream answering the request of `ctx`, which should come from
+    /// [`super::TsigOutcome::Valid`] (an error reply is one message: use
+    /// [`super::sign_response`]). `None` when the context has no key.
     pub fn new(ctx: &TsigContext) -> Option<TsigStream> {
         Some(TsigStream {
             key: ctx.key.clone()?,

@@ -279,6 +279,21 @@ fn truncated_macs_accepted_down_to_the_rfc_minimum() {
         let min = alg.min_mac_len();
         valid(verify_request(&with_mac_len(&q, alg, min), &ring, NOW));
         valid(verify_request(&with_mac_len(&q, alg, min + 1), &ring, NOW));
+        // A client accepts a truncated answer as well.
+        let ctx = valid(verify_request(&q, &ring, NOW));
+        let mut r = response();
+        sign_response(&mut r, &ctx, 0, NOW).unwrap();
+        let short = with_mac_len(&r, alg, min);
+        verify_response(&short, &key(alg), &ctx.request_mac, NOW).unwrap();
+        assert_eq!(
+            verify_response(
+                &with_mac_len(&r, alg, min - 1),
+                &key(alg),
+                &ctx.request_mac,
+                NOW
+            ),
+            Err(VerifyError::Malformed)
+        );
         // Shorter than max(10, half), longer than the digest, or empty: FORMERR.
         for bad in [min - 1, 0, alg.output_len() + 1] {
             assert!(
