@@ -1,6 +1,8 @@
 //! The command line: turns arguments into library calls, and errors into
 //! messages that say what to do next.
 
+pub mod tsig;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod query;
 pub mod tcp;
+pub mod tsig;
 pub mod udp;
 pub mod update;
 
