@@ -386,7 +386,8 @@ impl Store {
     }
 
     /// Folds the oldest diffs into a new snapshot until the journal is
-    /// within `policy`, in one transaction: the new snapshot is the old
+    /// within three quarters of `policy` (room for the next quarter before
+    /// compacting again), in one transaction: the new snapshot is the old
     /// one with the folded diffs applied, at the serial where the kept
     /// diffs start. The served zone is the same before and after.
     pub fn compact(&self, zone: &Name, policy: &RetentionPolicy) -> Result<(), StoreError> {
@@ -453,14 +454,19 @@ fn over_policy(h: &ZoneHead, p: &RetentionPolicy) -> bool {
     h.diff_count > p.max_diffs as u64 || h.diff_bytes > p.max_bytes
 }
 
-/// How many of the oldest diffs must go so that the rest fits `policy`:
-/// walks from the newest diff back while both limits hold.
+/// How many of the oldest diffs must go so that the rest fits three
+/// quarters of `policy`: walks from the newest diff back while both
+/// limits hold. Trimming below the limit leaves room for a quarter of it
+/// before the next compaction, so a zone at its limit does not get its
+/// whole snapshot rewritten on every commit.
 fn count_to_drop(
     journal: &impl ReadableTable<(&'static [u8], u64), &'static [u8]>,
     key: &[u8],
     head: &ZoneHead,
     policy: &RetentionPolicy,
 ) -> Result<u64, StoreError> {
+    let max_diffs = policy.max_diffs as u64 - policy.max_diffs as u64 / 4;
+    let max_bytes = policy.max_bytes - policy.max_bytes / 4;
     let mut kept = 0u64;
     let mut kept_bytes = 0u64;
     for item in journal
@@ -469,7 +475,7 @@ fn count_to_drop(
     {
         let (_, v) = item?;
         let len = v.value().len() as u64;
-        if kept >= policy.max_diffs as u64 || kept_bytes + len > policy.max_bytes {
+        if kept >= max_diffs || kept_bytes + len > max_bytes {
             break;
         }
         kept += 1;
