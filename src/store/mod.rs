@@ -87,6 +87,7 @@
 mod codec;
 mod history;
 mod journal;
+mod replay;
 mod snapshot;
 
 #[cfg(test)]
