@@ -39,7 +39,7 @@
 //! serials wrap around (RFC 1982) and so do not sort; the `serials` index
 //! finds the start of an IXFR chain without reading the journal.
 //!
-//! Every entry is framed by [`codec`]: a format version, a kind byte, the
+//! Every entry is framed by `codec.rs`: a format version, a kind byte, the
 //! body (big-endian integers, names in wire form, an owner repeated from
 //! the record before costs one byte) and a CRC-32 over all of it. A reader
 //! refuses a version it does not know instead of guessing.
@@ -273,8 +273,11 @@ from_redb!(
     redb::CommitError
 );
 
-/// The durable store of every zone. Cheap to share behind an `Arc`:
-/// readers run concurrently with the one writer (redb MVCC).
+/// The durable store of every zone. Share it behind an `Arc`: readers
+/// run concurrently with the one writer (redb MVCC), and write
+/// transactions are serialized, so appends from several tasks are safe
+/// (the continuity check runs inside the transaction). One process at a
+/// time can open the file.
 pub struct Store {
     db: Database,
     path: PathBuf,

@@ -111,6 +111,41 @@ fn restored(store: &Store) -> ZoneVersion {
         .unwrap()
 }
 
+/// The server shares one store between its tasks.
+#[test]
+fn store_is_shareable() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Store>();
+    shareable::<StoreError>();
+}
+
+#[test]
+fn concurrent_appends_stay_continuous() {
+    let (_d, store) = temp();
+    store.write_snapshot(&apex(), 1, &base(1)).unwrap();
+    // Four writers race to extend the same zone; each reads the serial
+    // and appends from it. Losers get a Discontinuity and retry, as a
+    // committer racing another would; the journal never forks.
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let mut done = 0;
+                while done < 10 {
+                    let at = store.zone_serial(&apex()).unwrap();
+                    let d = bump(at, vec![host(at + 1)], vec![]);
+                    match store.append(&apex(), &[(d, meta("t"))]) {
+                        Ok(()) => done += 1,
+                        Err(StoreError::Discontinuity { .. }) => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(store.zone_serial(&apex()), Some(41));
+    assert_eq!(restored(&store).records_canonical(), expected(40));
+}
+
 #[test]
 fn append_and_read_back() {
     let (_d, store) = temp();
