@@ -67,7 +67,9 @@
 //! - **The file was damaged outside redb** (disk error, a stray write):
 //!   [`Store::open`] verifies every page checksum of the file (one read
 //!   of it, at start-up only) and fails with the path in the message
-//!   instead of serving from damaged pages.
+//!   instead of serving from damaged pages (damage in free space is
+//!   harmless and opens fine; a test damages bytes all over the file and
+//!   sees either an error or the intact zone, never a panic).
 //! - **The file is locked by another process** (a second server on the
 //!   same `data_dir`): [`Store::open`] fails with the path in the message.
 //! - **Disk full or an I/O error during a commit**: the transaction is
