@@ -1,240 +1,21 @@
-//! Snapshots (a full copy of a zone at one serial), restoring a zone from
-//! its snapshot and journal, and compaction.
-//!
-//! Replaying diffs happens at record level in a [`Replay`]: a map from
-//! (owner, type) to the RRset, changed in place by each diff. Applying a
-//! diff to a `ZoneVersion` copies the whole zone (versions are
-//! immutable), which is right for serving but would make a restart with
-//! a thousand diffs over a large zone cost a thousand copies.
-
-use std::collections::HashMap;
+//! Snapshots (a full copy of a zone at one serial), loading a zone's
+//! snapshot and journal, and compaction (folding the oldest diffs into a
+//! new snapshot).
 
 use redb::{ReadableDatabase, ReadableTable};
 
-use crate::rdata::{Class, RType};
-use crate::zone::builder::ZoneBuilder;
+use crate::rdata::RType;
 use crate::zone::name::Name;
 use crate::zone::record::Record;
-use crate::zone::version::{cmp_records, soa_fields};
-use crate::zone::{Diff, ZoneVersion};
+use crate::zone::version::soa_fields;
 
 use super::codec::{self, ZoneHead};
 use super::journal::{decode_entry, read_head};
+use super::replay::Replay;
 use super::{
     zone_key, zone_str, Restored, RetentionPolicy, Store, StoreError, JOURNAL, SERIALS, SNAPSHOTS,
     ZONES,
 };
-
-/// One RRset while replaying.
-struct ReplaySet {
-    /// Case of the first record that created the set.
-    owner: Name,
-    class: Class,
-    rtype: RType,
-    ttl: u32,
-    rdatas: Vec<Box<[u8]>>,
-}
-
-/// A zone as a map of RRsets, changed in place by diffs.
-pub(super) struct Replay {
-    apex: Name,
-    serial: u32,
-    /// Owner → its RRsets; names compare and hash case-insensitively.
-    nodes: HashMap<Name, Vec<ReplaySet>>,
-}
-
-impl Replay {
-    /// Starts from a snapshot. Duplicates in the snapshot are dropped,
-    /// as the zone builder drops them.
-    pub(super) fn new(apex: &Name, serial: u32, records: Vec<Record>) -> Replay {
-        let mut r = Replay {
-            apex: apex.clone(),
-            serial,
-            nodes: HashMap::with_capacity(records.len() / 2),
-        };
-        for rec in records {
-            r.insert(rec);
-        }
-        r
-    }
-
-    /// Adds a record; false when it was already there.
-    fn insert(&mut self, rec: Record) -> bool {
-        let sets = self.nodes.entry(rec.owner.clone()).or_default();
-        match sets.iter_mut().find(|s| s.rtype == rec.rtype) {
-            Some(set) => {
-                if set.rdatas.iter().any(|r| r[..] == rec.rdata[..]) {
-                    return false;
-                }
-                // The RRset keeps its TTL, as ZoneVersion::apply does.
-                set.rdatas.push(rec.rdata);
-            }
-            None => sets.push(ReplaySet {
-                owner: rec.owner,
-                class: rec.class,
-                rtype: rec.rtype,
-                ttl: rec.ttl,
-                rdatas: vec![rec.rdata],
-            }),
-        }
-        true
-    }
-
-    /// Removes a record (TTL not compared); false when it was not there.
-    fn remove(&mut self, rec: &Record) -> bool {
-        let Some(sets) = self.nodes.get_mut(&rec.owner) else {
-            return false;
-        };
-        let Some(i) = sets.iter().position(|s| s.rtype == rec.rtype) else {
-            return false;
-        };
-        let set = &mut sets[i];
-        let Some(j) = set.rdatas.iter().position(|r| r[..] == rec.rdata[..]) else {
-            return false;
-        };
-        set.rdatas.swap_remove(j);
-        if set.rdatas.is_empty() {
-            sets.swap_remove(i);
-            if sets.is_empty() {
-                self.nodes.remove(&rec.owner);
-            }
-        }
-        true
-    }
-
-    /// Applies one diff with the rules of `ZoneVersion::apply`.
-    pub(super) fn apply(&mut self, diff: &Diff) -> Result<(), String> {
-        if diff.serial_from != self.serial {
-            return Err(format!(
-                "the zone is at serial {}, the diff starts at {}",
-                self.serial, diff.serial_from
-            ));
-        }
-        for rec in &diff.removed {
-            if !self.remove(rec) {
-                return Err(format!(
-                    "record to remove does not exist: {} {}",
-                    rec.owner, rec.rtype
-                ));
-            }
-        }
-        for rec in &diff.added {
-            if !rec.owner.is_subdomain_of(&self.apex) {
-                return Err(format!("record outside the zone: {}", rec.owner));
-            }
-            if !self.insert(rec.clone()) {
-                return Err(format!(
-                    "record to add already exists: {} {}",
-                    rec.owner, rec.rtype
-                ));
-            }
-        }
-        match self.soa_serial() {
-            Some(s) if s == diff.serial_to => {}
-            Some(s) => {
-                return Err(format!(
-                    "after the diff to {} the SOA says serial {s}",
-                    diff.serial_to
-                ))
-            }
-            None => return Err("the diff leaves the zone without one SOA".into()),
-        }
-        self.serial = diff.serial_to;
-        Ok(())
-    }
-
-    fn soa_serial(&self) -> Option<u32> {
-        let set = self
-            .nodes
-            .get(&self.apex)?
-            .iter()
-            .find(|s| s.rtype == RType::SOA)?;
-        match set.rdatas.as_slice() {
-            [one] => soa_fields(one).map(|f| f.serial),
-            _ => None,
-        }
-    }
-
-    /// Every record, grouped by owner (the order the zone builder is
-    /// fastest with).
-    fn into_records(self) -> impl Iterator<Item = Record> {
-        self.nodes.into_values().flatten().flat_map(|set| {
-            let ReplaySet {
-                owner,
-                class,
-                rtype,
-                ttl,
-                rdatas,
-            } = set;
-            rdatas.into_iter().map(move |rdata| Record {
-                owner: owner.clone(),
-                class,
-                ttl,
-                rtype,
-                rdata,
-            })
-        })
-    }
-
-    /// Every record in canonical order, as a snapshot stores them.
-    fn into_sorted_records(self) -> Vec<Record> {
-        let mut v: Vec<Record> = self.into_records().collect();
-        v.sort_by(cmp_records);
-        v
-    }
-}
-
-impl Restored {
-    /// Rebuilds the zone: the snapshot with every diff replayed, checked
-    /// by the zone builder. `apex` is the zone's name.
-    pub fn into_version(self, apex: &Name) -> Result<ZoneVersion, StoreError> {
-        let zone = zone_str(apex);
-        let Restored {
-            snapshot_serial,
-            records,
-            diffs,
-        } = self;
-        let target = diffs.last().map_or(snapshot_serial, |d| d.serial_to);
-        let replay_err = |serial: u32, reason: String| StoreError::Replay {
-            zone: zone.clone(),
-            serial,
-            reason,
-        };
-        let mut builder =
-            ZoneBuilder::with_capacity(apex.clone(), class_of(&records), records.len());
-        if diffs.is_empty() {
-            // Snapshots are stored in canonical order: the fast path.
-            for rec in records {
-                builder.add(rec).map_err(|e| replay_err(target, e))?;
-            }
-        } else {
-            let mut replay = Replay::new(apex, snapshot_serial, records);
-            for diff in &diffs {
-                replay
-                    .apply(diff)
-                    .map_err(|e| replay_err(diff.serial_from, e))?;
-            }
-            for rec in replay.into_records() {
-                builder.add(rec).map_err(|e| replay_err(target, e))?;
-            }
-        }
-        let version = builder
-            .finish()
-            .map_err(|e| replay_err(target, e.to_string()))?;
-        if version.serial() != target {
-            return Err(replay_err(
-                target,
-                format!("the rebuilt zone has serial {}", version.serial()),
-            ));
-        }
-        Ok(version)
-    }
-}
-
-/// The class of a zone's records (IN when there are none).
-fn class_of(records: &[Record]) -> Class {
-    records.first().map_or(Class::IN, |r| r.class)
-}
 
 /// The serial in the apex SOA among `records`, or a description of why
 /// there is none, for [`StoreError::SnapshotSerial`].
@@ -386,7 +167,8 @@ impl Store {
     }
 
     /// Folds the oldest diffs into a new snapshot until the journal is
-    /// within `policy`, in one transaction: the new snapshot is the old
+    /// within three quarters of `policy` (room for the next quarter before
+    /// compacting again), in one transaction: the new snapshot is the old
     /// one with the folded diffs applied, at the serial where the kept
     /// diffs start. The served zone is the same before and after.
     pub fn compact(&self, zone: &Name, policy: &RetentionPolicy) -> Result<(), StoreError> {
@@ -420,7 +202,7 @@ impl Store {
                     reason,
                 })?;
             }
-            let new_serial = replay.serial;
+            let new_serial = replay.serial();
             let records = replay.into_sorted_records();
             let bytes = codec::encode_snapshot(new_serial, &records).map_err(|source| {
                 StoreError::Encode {
@@ -453,14 +235,19 @@ fn over_policy(h: &ZoneHead, p: &RetentionPolicy) -> bool {
     h.diff_count > p.max_diffs as u64 || h.diff_bytes > p.max_bytes
 }
 
-/// How many of the oldest diffs must go so that the rest fits `policy`:
-/// walks from the newest diff back while both limits hold.
+/// How many of the oldest diffs must go so that the rest fits three
+/// quarters of `policy`: walks from the newest diff back while both
+/// limits hold. Trimming below the limit leaves room for a quarter of it
+/// before the next compaction, so a zone at its limit does not get its
+/// whole snapshot rewritten on every commit.
 fn count_to_drop(
     journal: &impl ReadableTable<(&'static [u8], u64), &'static [u8]>,
     key: &[u8],
     head: &ZoneHead,
     policy: &RetentionPolicy,
 ) -> Result<u64, StoreError> {
+    let max_diffs = policy.max_diffs as u64 - policy.max_diffs as u64 / 4;
+    let max_bytes = policy.max_bytes - policy.max_bytes / 4;
     let mut kept = 0u64;
     let mut kept_bytes = 0u64;
     for item in journal
@@ -469,7 +256,7 @@ fn count_to_drop(
     {
         let (_, v) = item?;
         let len = v.value().len() as u64;
-        if kept >= policy.max_diffs as u64 || kept_bytes + len > policy.max_bytes {
+        if kept >= max_diffs || kept_bytes + len > max_bytes {
             break;
         }
         kept += 1;

@@ -35,7 +35,7 @@ fn crash_child_writer() {
     let mut s = store.zone_serial(&zone).expect("child: serial");
     // Compacting now and then puts some kills in the middle of one.
     let policy = RetentionPolicy {
-        max_diffs: 25,
+        max_diffs: 8,
         max_bytes: 1 << 30,
     };
     let deadline = Instant::now() + Duration::from_secs(20);
