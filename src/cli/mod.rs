@@ -46,10 +46,25 @@ enum Command {
         #[arg(long, default_value = "polyzone.toml")]
         config: PathBuf,
     },
+    /// TSIG keys.
+    Tsig {
+        #[command(subcommand)]
+        command: TsigCommand,
+    },
     /// Zone commands.
     Zone {
         #[command(subcommand)]
         command: ZoneCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TsigCommand {
+    /// Print a new random key as a config snippet and a BIND key clause.
+    Generate {
+        name: String,
+        #[arg(long, default_value = "hmac-sha256")]
+        algorithm: String,
     },
 }
 
@@ -70,6 +85,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { config } => serve(&config),
         Command::Check { config } => return check(&config),
+        Command::Tsig {
+            command: TsigCommand::Generate { name, algorithm },
+        } => tsig::generate(&name, &algorithm).map(|text| print!("{text}")),
         Command::Zone {
             command: ZoneCommand::Export { zone, config },
         } => export(&config, &zone),

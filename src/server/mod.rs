@@ -25,9 +25,9 @@ use crate::commit::{Engine, UpdateJob};
 use crate::config::Config;
 use crate::wire::builder::MessageBuilder;
 use crate::wire::message::{flags, opcode, parse_request, rcode, ParseError};
-use crate::zone::name::Name;
 use catalog::Catalog;
 use query::{AnswerOptions, Transport};
+use tsig::{KeyRing, TsigContext, TsigOutcome};
 
 /// What every listener shares.
 pub struct Shared {
@@ -35,12 +35,16 @@ pub struct Shared {
     pub answer: AnswerOptions,
     /// Where RFC 2136 updates go; `None` refuses them (NOTIMP).
     pub writer: Option<std::sync::mpsc::Sender<UpdateJob>>,
+    /// TSIG keys of the configuration.
+    pub keys: KeyRing,
 }
 
 /// What to do with one received message.
 pub enum Action<'b> {
-    /// Send this answer.
+    /// Send this answer (built in the caller's builder).
     Reply(&'b [u8]),
+    /// Send this answer (built elsewhere, e.g. TSIG-signed).
+    Owned(Vec<u8>),
     /// Send nothing.
     Drop,
     /// An update for the writer; the answer comes later.
@@ -50,10 +54,11 @@ pub enum Action<'b> {
 /// An update request on its way to the writer.
 pub struct PendingUpdate {
     msg: Vec<u8>,
-    key: Option<Name>,
+    tsig: Option<TsigContext>,
 }
 
-/// Decides what to do with one message.
+/// Decides what to do with one message: TSIG is verified first (RFC 8945
+/// §5.2), queries are answered at once, updates go to the writer.
 pub fn handle<'b>(
     msg: &[u8],
     shared: &Shared,
@@ -61,36 +66,100 @@ pub fn handle<'b>(
     transport: Transport,
     builder: &'b mut MessageBuilder,
 ) -> Action<'b> {
-    if shared.writer.is_some() && msg.len() >= 4 && (msg[2] >> 3) & 0xF == opcode::UPDATE as u8 {
-        if let Ok(req) = parse_request(msg) {
-            if req.opcode == opcode::UPDATE {
-                return Action::Update(PendingUpdate {
-                    msg: msg.to_vec(),
-                    key: None,
-                });
+    let req = match parse_request(msg) {
+        Ok(r) => r,
+        Err(ParseError::Drop) => return Action::Drop,
+        Err(ParseError::FormErr { id, flags: f }) => return Action::Reply(formerr(builder, id, f)),
+    };
+    let mut tsig_ctx = None;
+    if req.tsig_at.is_some() {
+        let now = crate::commit::now();
+        match tsig::verify_request(msg, &shared.keys, now) {
+            TsigOutcome::Valid(ctx) => tsig_ctx = Some(ctx),
+            TsigOutcome::Unsigned => {}
+            TsigOutcome::FormErr => return Action::Reply(formerr(builder, req.id, req.flags)),
+            TsigOutcome::Invalid {
+                error,
+                ctx_for_reply,
+            } => {
+                // NOTAUTH with the TSIG error and no data (RFC 8945 §5.2).
+                tracing::info!(key = %ctx_for_reply.key_name, error = ?error, "TSIG verification failed");
+                let question = Some((req.qname, req.qtype.0, req.qclass.0));
+                builder.start(
+                    req.id,
+                    flags::QR | (req.flags & (0x7800 | flags::RD | flags::CD)),
+                    question,
+                    512,
+                );
+                builder.set_rcode(rcode::NOTAUTH);
+                let mut v = builder.finish().to_vec();
+                if let Err(e) = tsig::sign_response(&mut v, &ctx_for_reply, error.code(), now) {
+                    tracing::warn!("cannot add TSIG to an error reply: {e}");
+                }
+                return Action::Owned(v);
             }
         }
     }
-    match respond(msg, catalog, &shared.answer, transport, builder) {
-        Some(r) => Action::Reply(r),
-        None => Action::Drop,
+    if req.opcode == opcode::UPDATE && shared.writer.is_some() {
+        return Action::Update(PendingUpdate {
+            msg: msg.to_vec(),
+            tsig: tsig_ctx,
+        });
+    }
+    match tsig_ctx {
+        None => {
+            query::answer(&req, catalog, &shared.answer, transport, 0, builder);
+            Action::Reply(builder.finish())
+        }
+        Some(ctx) => {
+            query::answer(
+                &req,
+                catalog,
+                &shared.answer,
+                transport,
+                ctx.reply_tsig_len(0),
+                builder,
+            );
+            let mut v = builder.finish().to_vec();
+            if let Err(e) = tsig::sign_response(&mut v, &ctx, 0, crate::commit::now()) {
+                tracing::warn!("cannot sign a reply: {e}");
+            }
+            Action::Owned(v)
+        }
     }
 }
 
+fn formerr(builder: &mut MessageBuilder, id: u16, f: u16) -> &[u8] {
+    // No question is echoed: it could not be read.
+    builder.start(id, flags::QR | (f & (0x7800 | flags::RD)), None, 512);
+    builder.set_rcode(rcode::FORMERR);
+    builder.finish()
+}
+
 /// Hands an update to the writer; `send` gets the encoded answer once the
-/// change is durable (or refused).
+/// change is durable (or refused), TSIG-signed when the request was.
 pub fn submit_update(
     shared: &Shared,
     pending: PendingUpdate,
     send: impl FnOnce(Vec<u8>) + Send + 'static,
 ) {
-    let PendingUpdate { msg, key } = pending;
+    let PendingUpdate { msg, tsig } = pending;
     let Some(writer) = &shared.writer else { return };
     let request = msg.clone();
+    let key = tsig.as_ref().map(|c| c.key_name.clone());
+    let reply = move |rc: u16| {
+        let mut bytes = update_reply(&request, rc);
+        if let Some(ctx) = &tsig {
+            if let Err(e) = tsig::sign_response(&mut bytes, ctx, 0, crate::commit::now()) {
+                tracing::warn!("cannot sign an update reply: {e}");
+            }
+        }
+        send(bytes)
+    };
     let job = UpdateJob {
         msg,
         key,
-        reply: Box::new(move |rc| send(update_reply(&request, rc))),
+        reply: Box::new(reply),
     };
     if let Err(e) = writer.send(job) {
         // The writer is gone (shutting down): answer SERVFAIL.
@@ -113,6 +182,21 @@ pub fn update_reply(request: &[u8], rc: u16) -> Vec<u8> {
     b.finish().to_vec()
 }
 
+/// The key ring of a configuration.
+pub fn key_ring(config: &Config) -> anyhow::Result<KeyRing> {
+    let mut ring = KeyRing::new();
+    for k in &config.tsig {
+        let algorithm = tsig::TsigAlgorithm::from_config_str(&k.algorithm)
+            .with_context(|| format!("unknown TSIG algorithm {}", k.algorithm))?;
+        ring.insert(tsig::TsigKey {
+            name: k.name.clone(),
+            algorithm,
+            secret: k.secret.clone(),
+        });
+    }
+    Ok(ring)
+}
+
 /// Builds the answer to one query; `None` means send nothing.
 pub fn respond<'b>(
     msg: &[u8],
@@ -122,13 +206,9 @@ pub fn respond<'b>(
     builder: &'b mut MessageBuilder,
 ) -> Option<&'b [u8]> {
     match parse_request(msg) {
-        Ok(req) => query::answer(&req, catalog, opts, transport, builder),
+        Ok(req) => query::answer(&req, catalog, opts, transport, 0, builder),
         Err(ParseError::Drop) => return None,
-        Err(ParseError::FormErr { id, flags: f }) => {
-            // No question is echoed: it could not be read.
-            builder.start(id, flags::QR | (f & (0x7800 | flags::RD)), None, 512);
-            builder.set_rcode(rcode::FORMERR);
-        }
+        Err(ParseError::FormErr { id, flags: f }) => return Some(formerr(builder, id, f)),
     }
     Some(builder.finish())
 }
@@ -144,6 +224,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             udp_payload_max: config.server.udp_payload_max,
         },
         writer: Some(writer),
+        keys: key_ring(&config)?,
     });
     let workers = config.server.udp_workers.unwrap_or_else(|| {
         std::thread::available_parallelism()

@@ -52,6 +52,7 @@ pub fn answer(
     catalog: &Catalog,
     opts: &AnswerOptions,
     transport: Transport,
+    tsig_reserve: usize,
     out: &mut MessageBuilder,
 ) {
     let limit = match (transport, req.edns) {
@@ -61,6 +62,8 @@ pub fn answer(
             (e.udp_size.max(512)).min(opts.udp_payload_max.max(512)) as usize
         }
     };
+    // Room for the OPT record and a TSIG record added after the answer.
+    let limit = limit.saturating_sub(tsig_reserve);
     let reserve = if req.edns.is_some() { OPT_LEN } else { 0 };
     let resp_flags = flags::QR | (req.flags & (0x7800 | flags::RD | flags::CD));
     out.start(

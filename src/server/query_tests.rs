@@ -130,7 +130,14 @@ fn query(
     }
     let req = parse_request(&q).unwrap();
     let mut b = MessageBuilder::new();
-    answer(&req, catalog, &AnswerOptions::default(), transport, &mut b);
+    answer(
+        &req,
+        catalog,
+        &AnswerOptions::default(),
+        transport,
+        0,
+        &mut b,
+    );
     decode(b.finish())
 }
 

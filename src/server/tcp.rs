@@ -69,6 +69,10 @@ async fn connection(
         let update_answer;
         let resp: &[u8] = match action {
             Action::Reply(r) => r,
+            Action::Owned(v) => {
+                update_answer = v;
+                &update_answer
+            }
             Action::Drop => {
                 tracing::debug!(%peer, "dropping unanswerable tcp message");
                 continue;

@@ -56,6 +56,7 @@ pub fn run_worker(sock: std::net::UdpSocket, shared: Arc<Shared>) {
     let mut tx_iov: [libc::iovec; BATCH] = unsafe { zeroed() };
     let mut tx_msgs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
     let mut builder = MessageBuilder::new();
+    let mut owned: Vec<u8>;
     loop {
         for i in 0..BATCH {
             iov[i] = libc::iovec {
@@ -103,6 +104,10 @@ pub fn run_worker(sock: std::net::UdpSocket, shared: Arc<Shared>) {
                 &mut builder,
             ) {
                 Action::Reply(r) => r,
+                Action::Owned(v) => {
+                    owned = v;
+                    &owned
+                }
                 Action::Drop => continue,
                 Action::Update(pending) => {
                     // SAFETY: the kernel filled addrs[i] with msg_namelen bytes.
