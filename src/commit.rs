@@ -317,8 +317,11 @@ pub struct UpdateJob {
     pub key: Option<Name>,
     /// Sends the answer: gets the rcode and builds and sends the reply
     /// (signing it when the request was signed).
-    pub reply: Box<dyn FnOnce(u16) + Send>,
+    pub reply: ReplyFn,
 }
+
+/// Sends the answer of an update, given its rcode.
+pub type ReplyFn = Box<dyn FnOnce(u16) + Send>;
 
 /// Updates handled in one batch at most (one fsync for all of them).
 const MAX_BATCH: usize = 256;
@@ -361,7 +364,7 @@ impl Engine {
         let now = now();
         // Per zone: the evolving version and the diffs made so far.
         let mut work: HashMap<Name, (ZoneVersion, Vec<(Diff, CommitMeta)>)> = HashMap::new();
-        let mut waiting: Vec<(Name, Box<dyn FnOnce(u16) + Send>)> = Vec::new();
+        let mut waiting: Vec<(Name, ReplyFn)> = Vec::new();
         for job in jobs {
             let req = match parse_update(&job.msg) {
                 Ok(r) => r,

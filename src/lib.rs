@@ -5,6 +5,7 @@
 //! versions and diffs, `load` joins the two, `wire` reads and writes DNS
 //! messages, `server` answers them, `config` and `cli` are the edges.
 
+pub mod api;
 pub mod cli;
 pub mod commit;
 pub mod config;

@@ -1,6 +1,7 @@
 //! The command line: turns arguments into library calls, and errors into
 //! messages that say what to do next.
 
+pub mod client;
 pub mod tsig;
 
 use std::io::Write;
@@ -46,6 +47,35 @@ enum Command {
         #[arg(long, default_value = "polyzone.toml")]
         config: PathBuf,
     },
+    /// Show who changed a zone and when (newest first).
+    History {
+        zone: String,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
+    /// List the changes between two serials (IXFR style).
+    Diff {
+        zone: String,
+        from: u32,
+        to: u32,
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
+    /// Undo every change after a serial, as a new serial.
+    Rollback {
+        zone: String,
+        #[arg(long)]
+        to: u32,
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
+    /// Make the running server re-read its zone files.
+    Reload {
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
     /// TSIG keys.
     Tsig {
         #[command(subcommand)]
@@ -85,6 +115,49 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { config } => serve(&config),
         Command::Check { config } => return check(&config),
+        Command::History {
+            zone,
+            limit,
+            config,
+        } => history(&config, &zone, limit),
+        Command::Diff {
+            zone,
+            from,
+            to,
+            config,
+        } => remote(
+            &config,
+            "GET",
+            &format!("/api/v1/zones/{zone}/diff?from={from}&to={to}"),
+            None,
+        )
+        .map(|text| print!("{text}")),
+        Command::Rollback { zone, to, config } => {
+            let body = format!("{{\"to\": {to}}}");
+            remote(
+                &config,
+                "POST",
+                &format!("/api/v1/zones/{zone}/rollback"),
+                Some(&body),
+            )
+            .and_then(|text| {
+                let v: serde_json::Value = serde_json::from_str(&text)?;
+                println!(
+                    "{zone}: rolled back to the content of serial {to}, now serial {}",
+                    v["serial"]
+                );
+                Ok(())
+            })
+        }
+        Command::Reload { config } => {
+            remote(&config, "POST", "/api/v1/reload", None).and_then(|text| {
+                let v: serde_json::Value = serde_json::from_str(&text)?;
+                for line in v["report"].as_array().into_iter().flatten() {
+                    println!("{}", line.as_str().unwrap_or_default());
+                }
+                Ok(())
+            })
+        }
         Command::Tsig {
             command: TsigCommand::Generate { name, algorithm },
         } => tsig::generate(&name, &algorithm).map(|text| print!("{text}")),
@@ -155,6 +228,56 @@ fn check(path: &std::path::Path) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn remote(
+    path: &std::path::Path,
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+) -> anyhow::Result<String> {
+    let config = Config::load(path).context("loading the configuration")?;
+    client::request(&config, method, url, body)
+}
+
+fn history(path: &std::path::Path, zone: &str, limit: usize) -> anyhow::Result<()> {
+    let text = remote(
+        path,
+        "GET",
+        &format!("/api/v1/zones/{zone}/history?limit={limit}"),
+        None,
+    )?;
+    let v: serde_json::Value = serde_json::from_str(&text)?;
+    println!(
+        "{:>10}  {:>10}  {:<20}  {:<24}  {:>6}  {:>6}",
+        "from", "to", "time (UTC)", "who", "+", "-"
+    );
+    for e in v["history"].as_array().into_iter().flatten() {
+        let time = e["time"].as_u64().unwrap_or(0);
+        println!(
+            "{:>10}  {:>10}  {:<20}  {:<24}  {:>6}  {:>6}",
+            e["serial_from"],
+            e["serial_to"],
+            utc(time),
+            e["who"].as_str().unwrap_or(""),
+            e["added"],
+            e["removed"]
+        );
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD hh:mm:ss` of a Unix time.
+fn utc(t: u64) -> String {
+    let days = (t / 86_400) as i64;
+    let s = t % 86_400;
+    let (y, m, d) = crate::zone::serial::civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
 }
 
 fn export(path: &std::path::Path, zone: &str) -> anyhow::Result<()> {

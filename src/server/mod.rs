@@ -258,7 +258,14 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 config.server.tcp_max_connections,
             ));
         }
-        tracing::info!(listen = ?addrs, udp_workers = workers, "serving");
+        let token = crate::api::token::load_or_create(&config.server.data_dir)
+            .context("writing the control token")?;
+        let api = tokio::net::TcpListener::bind(config.server.api_listen)
+            .await
+            .with_context(|| format!("binding the control API on {}", config.server.api_listen))?;
+        let state = Arc::new(crate::api::ApiState { engine: engine.clone(), token });
+        tokio::spawn(crate::api::serve(api, state));
+        tracing::info!(listen = ?addrs, api = %config.server.api_listen, udp_workers = workers, "serving");
         signals(&engine).await
     })
 }

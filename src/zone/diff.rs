@@ -36,6 +36,25 @@ pub enum DiffError {
     Zone(ZoneError),
 }
 
+/// An IXFR-style text listing of diffs: for each, its serials, then the
+/// removed records prefixed `-` and the added ones `+`, in zone-file form.
+pub fn listing(diffs: &[Diff]) -> String {
+    let mut out = String::new();
+    for d in diffs {
+        out.push_str(&format!("; serial {} -> {}\n", d.serial_from, d.serial_to));
+        for (sign, records) in [('-', &d.removed), ('+', &d.added)] {
+            for r in records {
+                out.push(sign);
+                out.push(' ');
+                crate::zonefile::write_record(
+                    &mut out, &r.owner, r.ttl, r.class, r.rtype, &r.rdata,
+                );
+            }
+        }
+    }
+    out
+}
+
 impl Diff {
     /// The diff that undoes this one.
     pub fn invert(&self) -> Diff {
