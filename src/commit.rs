@@ -242,9 +242,29 @@ impl Engine {
                 .map_err(|e| CommitError::Invalid(e.to_string()))?;
         }
         self.store.append(&zc.name, &diffs)?;
+        self.write_back(zc, &version);
         z.publish(version);
         self.compact(&zc.name);
         Ok(out)
+    }
+
+    /// With `zonefile_sync`, writes the zone back to its file atomically
+    /// (temp file, fsync, rename, fsync of the directory) and records it as
+    /// the file's loaded state, so a reload sees no change. A failure is
+    /// logged: the journal already holds the change.
+    fn write_back(&self, zc: &ZoneConfig, version: &ZoneVersion) {
+        if !zc.zonefile_sync {
+            return;
+        }
+        let records = version.records_canonical();
+        let result = write_atomically(&zc.file, |w| {
+            crate::zonefile::write_zone(w, version.apex(), records.iter())
+        })
+        .map_err(|e| CommitError::Invalid(format!("writing {}: {e}", zc.file.display())))
+        .and_then(|()| self.remember_file(zc, version, &records));
+        if let Err(e) = result {
+            tracing::error!(zone = %zc.name, "zonefile_sync failed: {e}");
+        }
     }
 
     fn compact(&self, zone: &Name) {
@@ -410,11 +430,12 @@ impl Engine {
             if diffs.is_empty() {
                 continue;
             }
-            let Some((_, zone)) = self.zones.get(&name) else {
+            let Some((zc, zone)) = self.zones.get(&name) else {
                 continue;
             };
             match self.store.append(&name, &diffs) {
                 Ok(()) => {
+                    self.write_back(zc, &version);
                     zone.publish(version);
                     self.compact(&name);
                 }
@@ -432,6 +453,32 @@ impl Engine {
             });
         }
     }
+}
+
+/// Replaces `path` with what `write` produces, never leaving a partial file.
+fn write_atomically(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&std::fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.polyzone-tmp"));
+    let file = std::fs::File::create(&tmp)?;
+    {
+        let mut w = std::io::BufWriter::new(&file);
+        write(&mut w)?;
+        w.flush()?;
+    }
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// Makes `diff` end at `serial`: its added SOA gets that serial (the

@@ -232,6 +232,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             .unwrap_or(1)
     });
     let addrs: Vec<SocketAddr> = config.server.listen.clone();
+    // TCP first: its bind fails when another server holds the port, while
+    // UDP sockets with SO_REUSEPORT would silently share it.
+    let mut tcp_listeners = Vec::new();
+    for addr in &addrs {
+        tcp_listeners.push(tcp_listener(*addr).with_context(|| format!("binding TCP {addr}"))?);
+    }
     for addr in &addrs {
         for i in 0..workers {
             let sock = udp::bind(*addr).with_context(|| format!("binding UDP {addr}"))?;
@@ -249,8 +255,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     rt.block_on(async move {
-        for addr in &addrs {
-            let listener = tcp_listener(*addr).with_context(|| format!("binding TCP {addr}"))?;
+        for listener in tcp_listeners {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
             tokio::spawn(tcp::serve(
                 listener,
                 shared.clone(),
@@ -270,7 +276,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     })
 }
 
-fn tcp_listener(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+fn tcp_listener(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     let domain = if addr.is_ipv6() {
         socket2::Domain::IPV6
     } else {
@@ -284,7 +290,7 @@ fn tcp_listener(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     sock.set_nonblocking(true)?;
     sock.bind(&addr.into())?;
     sock.listen(1024)?;
-    tokio::net::TcpListener::from_std(sock.into())
+    Ok(sock.into())
 }
 
 async fn signals(engine: &Arc<Engine>) -> anyhow::Result<()> {
