@@ -382,6 +382,8 @@ impl Engine {
             return;
         };
         let now = now();
+        let started = std::time::Instant::now();
+        let batch = jobs.len();
         // Per zone: the evolving version and the diffs made so far.
         let mut work: HashMap<Name, (ZoneVersion, Vec<(Diff, CommitMeta)>)> = HashMap::new();
         let mut waiting: Vec<(Name, ReplyFn)> = Vec::new();
@@ -445,6 +447,11 @@ impl Engine {
                 }
             }
         }
+        tracing::debug!(
+            batch,
+            micros = started.elapsed().as_micros() as u64,
+            "update batch durable"
+        );
         for (zone, reply) in waiting {
             reply(if failed.contains(&zone) {
                 rcode::SERVFAIL

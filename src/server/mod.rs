@@ -101,6 +101,7 @@ pub fn handle<'b>(
         }
     }
     if req.opcode == opcode::UPDATE && shared.writer.is_some() {
+        tracing::trace!(id = req.id, "update received");
         return Action::Update(PendingUpdate {
             msg: msg.to_vec(),
             tsig: tsig_ctx,
@@ -148,6 +149,11 @@ pub fn submit_update(
     let request = msg.clone();
     let key = tsig.as_ref().map(|c| c.key_name.clone());
     let reply = move |rc: u16| {
+        tracing::trace!(
+            id = u16::from_be_bytes([request[0], request[1]]),
+            rc,
+            "update answered"
+        );
         let mut bytes = update_reply(&request, rc);
         if let Some(ctx) = &tsig {
             if let Err(e) = tsig::sign_response(&mut bytes, ctx, 0, crate::commit::now()) {

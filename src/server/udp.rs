@@ -115,7 +115,9 @@ pub fn run_worker(sock: std::net::UdpSocket, shared: Arc<Shared>) {
                         unsafe { SockAddr::new(addrs[i], msgs[i].msg_hdr.msg_namelen) }.as_socket();
                     if let (Some(peer), Some(sock)) = (peer, reply_sock.clone()) {
                         submit_update(&shared, pending, move |bytes| {
-                            let _ = sock.send_to(&bytes, peer);
+                            if let Err(e) = sock.send_to(&bytes, peer) {
+                                tracing::warn!(%peer, "update answer not sent: {e}");
+                            }
                         });
                     }
                     continue;

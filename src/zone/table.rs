@@ -21,8 +21,16 @@ use hashbrown::HashTable;
 use crate::zone::node::Node;
 use crate::zone::version::hash_name;
 
-/// Overlay size that triggers folding into a new base.
-const FOLD_AT: usize = 4096;
+/// Smallest overlay size that triggers folding into a new base.
+const FOLD_AT: usize = 256;
+
+/// The overlay size at which folding pays: every commit copies the
+/// overlay (cost ~ overlay) and a fold copies the base (cost ~ base, once
+/// per `overlay` commits); both are balanced near the square root of the
+/// base size.
+fn fold_threshold(base: usize) -> usize {
+    FOLD_AT.max(2 * (base as f64).sqrt() as usize)
+}
 
 /// An overlay entry: a node that replaces (or adds to) the base, or a
 /// tombstone hiding a base node.
@@ -184,7 +192,7 @@ impl NodeTable {
 
     /// Folds a large overlay into a new base (copies node pointers only).
     pub fn maybe_fold(&mut self) {
-        if self.overlay.len() < FOLD_AT {
+        if self.overlay.len() < fold_threshold(self.base.len()) {
             return;
         }
         let mut base: HashTable<Node> = HashTable::with_capacity(self.len);
