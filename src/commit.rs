@@ -92,35 +92,77 @@ impl Engine {
         };
         let mut served = Vec::new();
         for zc in &config.zones {
-            let zone = engine.restore(zc)?;
+            let (zone, restored) = engine.restore(zc)?;
             served.push(zone.clone());
-            engine.zones.insert(zc.name.clone(), (zc.clone(), zone));
+            engine
+                .zones
+                .insert(zc.name.clone(), (zc.clone(), zone.clone()));
+            // A zone restored from the journal may have a newer file; one
+            // just read from its file is current by definition.
+            if restored {
+                engine.sync_file(zc, &zone)?;
+            }
         }
-        for (zc, zone) in engine.zones.values() {
-            engine.sync_file(zc, zone)?;
-        }
+        release_free_memory();
         Ok((engine, Catalog::new(served)))
     }
 
-    /// The zone as the store has it, or as its file has it when new.
-    fn restore(&self, zc: &ZoneConfig) -> Result<Arc<Zone>, CommitError> {
+    /// The zone as the store has it (`true`), or as its file has it when
+    /// the store has never seen it (`false`; its snapshot is written later,
+    /// see [`Engine::spawn_snapshots`]).
+    fn restore(&self, zc: &ZoneConfig) -> Result<(Arc<Zone>, bool), CommitError> {
         if let Some(restored) = self.store.load(&zc.name)? {
             let diffs = restored.diffs.len();
             let version = restored.into_version(&zc.name)?;
             tracing::info!(zone = %zc.name, serial = version.serial(), diffs, "zone restored from the journal");
-            return Ok(Arc::new(Zone::new(version)));
+            return Ok((Arc::new(Zone::new(version)), true));
         }
         let loaded = load_zone(zc)?;
         for w in &loaded.warnings {
             tracing::warn!(zone = %zc.name, "{w}");
         }
         let version = loaded.version;
+        tracing::info!(zone = %zc.name, serial = version.serial(), records = version.record_count(), "zone loaded from its file");
+        Ok((Arc::new(Zone::new(version)), false))
+    }
+
+    /// Writes, in the background, the first snapshot of every zone that
+    /// was loaded from its file: serving starts at once, and the zone file
+    /// itself is the durable copy until then. A commit that comes first
+    /// writes the snapshot itself (see [`Engine::ensure_snapshot`]).
+    pub fn spawn_snapshots(self: &Arc<Self>) {
+        let engine = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("snapshot".into())
+            .spawn(move || {
+                for (zc, zone) in engine.zones.values() {
+                    let Ok(_guard) = engine.lock.lock() else {
+                        return;
+                    };
+                    if let Err(e) = engine.ensure_snapshot(zc, zone) {
+                        tracing::error!(zone = %zc.name, "cannot write the first snapshot: {e}");
+                    }
+                }
+                release_free_memory();
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the snapshot thread: {e}");
+        }
+    }
+
+    /// Makes sure the store has the zone (snapshot of the served version
+    /// and the file's state); call with the writer lock held.
+    fn ensure_snapshot(&self, zc: &ZoneConfig, zone: &Arc<Zone>) -> Result<(), CommitError> {
+        if self.store.zone_serial(&zc.name).is_some() {
+            return Ok(());
+        }
+        let version = zone.current();
         let records = version.records_canonical();
         self.store
             .write_snapshot(&zc.name, version.serial(), &records)?;
         self.remember_file(zc, &version, &records)?;
-        tracing::info!(zone = %zc.name, serial = version.serial(), records = records.len(), "zone loaded from its file");
-        Ok(Arc::new(Zone::new(version)))
+        tracing::info!(zone = %zc.name, serial = version.serial(), "first snapshot written");
+        Ok(())
     }
 
     fn remember_file(
@@ -170,6 +212,7 @@ impl Engine {
             .lock
             .lock()
             .map_err(|_| CommitError::Invalid("writer lock poisoned".into()))?;
+        self.ensure_snapshot(zc, zone)?;
         let current = zone.current();
         let merged = merge_file_change(&current, &old_records, &new_records, &zc.name, zc.serial)?;
         let diff = Diff::between(&current, &merged);
@@ -230,6 +273,7 @@ impl Engine {
             .lock
             .lock()
             .map_err(|_| CommitError::Invalid("writer lock poisoned".into()))?;
+        self.ensure_snapshot(zc, z)?;
         let current = z.current();
         let (diffs, out) = make(&current)?;
         if diffs.is_empty() {
@@ -399,6 +443,13 @@ impl Engine {
                 (job.reply)(rcode::NOTAUTH);
                 continue;
             };
+            if !work.contains_key(&zc.name) {
+                if let Err(e) = self.ensure_snapshot(zc, zone) {
+                    tracing::error!(zone = %zc.name, "cannot write the first snapshot: {e}");
+                    (job.reply)(rcode::SERVFAIL);
+                    continue;
+                }
+            }
             let entry = work
                 .entry(zc.name.clone())
                 .or_insert_with(|| ((*zone.current()).clone(), Vec::new()));
@@ -460,6 +511,13 @@ impl Engine {
             });
         }
     }
+}
+
+/// Hands memory freed after big one-off jobs (loading, snapshots) back to
+/// the operating system, so the resident size reflects the zones served.
+pub fn release_free_memory() {
+    // SAFETY: mi_collect only walks the allocator's own free lists.
+    unsafe { libmimalloc_sys::mi_collect(true) };
 }
 
 /// Replaces `path` with what `write` produces, never leaving a partial file.

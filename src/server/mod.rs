@@ -223,6 +223,7 @@ pub fn respond<'b>(
 pub fn run(config: Config) -> anyhow::Result<()> {
     let (engine, catalog) = Engine::open(&config).context("opening the zones")?;
     let engine = Arc::new(engine);
+    engine.spawn_snapshots();
     let writer = engine.spawn_writer().context("starting the writer")?;
     let shared = Arc::new(Shared {
         catalog: ArcSwap::from_pointee(catalog),

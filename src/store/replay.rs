@@ -202,27 +202,24 @@ impl Restored {
             serial,
             reason,
         };
+        // The snapshot is stored in canonical order: the builder's fast
+        // path. Diffs then apply in place, each costing O(its size).
+        let snapshot_len = records.len();
         let mut builder =
-            ZoneBuilder::with_capacity(apex.clone(), class_of(&records), records.len());
-        if diffs.is_empty() {
-            // Snapshots are stored in canonical order: the fast path.
-            for rec in records {
-                builder.add(rec).map_err(|e| replay_err(target, e))?;
-            }
-        } else {
-            let mut replay = Replay::new(apex, snapshot_serial, records);
-            for diff in &diffs {
-                replay
-                    .apply(diff)
-                    .map_err(|e| replay_err(diff.serial_from, e))?;
-            }
-            for rec in replay.into_records() {
-                builder.add(rec).map_err(|e| replay_err(target, e))?;
-            }
+            ZoneBuilder::with_capacity(apex.clone(), class_of(&records), snapshot_len);
+        for rec in records {
+            builder
+                .add(rec)
+                .map_err(|e| replay_err(snapshot_serial, e))?;
         }
-        let version = builder
+        let mut version = builder
             .finish()
-            .map_err(|e| replay_err(target, e.to_string()))?;
+            .map_err(|e| replay_err(snapshot_serial, e.to_string()))?;
+        for diff in &diffs {
+            version
+                .apply_in_place(diff)
+                .map_err(|e| replay_err(diff.serial_from, e.to_string()))?;
+        }
         if version.serial() != target {
             return Err(replay_err(
                 target,

@@ -224,28 +224,36 @@ impl ZoneVersion {
     /// the diff must replace the SOA, and the result must still be a
     /// servable zone.
     pub fn apply(&self, diff: &Diff) -> Result<ZoneVersion, DiffError> {
+        let mut next = self.clone();
+        next.apply_in_place(diff)?;
+        Ok(next)
+    }
+
+    /// [`ZoneVersion::apply`] without keeping the old version (replaying a
+    /// journal). On an error the version is left half changed and must be
+    /// dropped.
+    pub fn apply_in_place(&mut self, diff: &Diff) -> Result<(), DiffError> {
         if diff.serial_from != self.serial {
             return Err(DiffError::SerialMismatch {
                 have: self.serial,
                 diff_from: diff.serial_from,
             });
         }
-        let mut next = self.clone();
         for rec in &diff.removed {
-            next.remove_record(rec)?;
+            self.remove_record(rec)?;
         }
         for rec in &diff.added {
-            next.add_record(rec)?;
+            self.add_record(rec)?;
         }
-        next.nodes.maybe_fold();
-        next.refresh_apex().map_err(DiffError::Zone)?;
-        if next.serial != diff.serial_to {
+        self.nodes.maybe_fold();
+        self.refresh_apex().map_err(DiffError::Zone)?;
+        if self.serial != diff.serial_to {
             return Err(DiffError::SerialMismatch {
-                have: next.serial,
+                have: self.serial,
                 diff_from: diff.serial_to,
             });
         }
-        Ok(next)
+        Ok(())
     }
 
     fn take(&mut self, wire: &[u8]) -> Option<Node> {
