@@ -121,10 +121,7 @@ fn serial(s: &Server) -> u32 {
 /// The rdata of one RRset as dig +short prints it, sorted.
 fn rrset(s: &Server, name: &str, rtype: &str) -> Vec<String> {
     let out = s.dig(&["+short", name, rtype]);
-    assert!(
-        !out.contains(";;"),
-        "dig failed for {name} {rtype}:\n{out}"
-    );
+    assert!(!out.contains(";;"), "dig failed for {name} {rtype}:\n{out}");
     let mut v: Vec<String> = out.lines().map(|l| l.trim().to_string()).collect();
     v.retain(|l| !l.is_empty());
     v.sort();
@@ -183,6 +180,9 @@ fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 enum Client<'a> {
     /// `nsupdate -y hmac-sha256:update-key:SECRET` (or another `-y` key).
     NsupdateY(&'a str),
+    /// The same over TCP (`nsupdate -v`): another listener, and the TSIG
+    /// code path for a stream.
+    NsupdateTcp(&'a str),
     /// `nsupdate -k FILE` (a BIND key clause).
     NsupdateK(&'a Path),
     /// `knsupdate` with a `key hmac-sha256:update-key SECRET` line.
@@ -205,6 +205,11 @@ fn send(s: &Server, client: Client, zone: &str, body: &str) -> String {
             c.args(["-y", y]);
             (c, format!("{header_ns}{body}send\n"))
         }
+        Client::NsupdateTcp(y) => {
+            let mut c = Command::new("nsupdate");
+            c.args(["-v", "-y", y]);
+            (c, format!("{header_ns}{body}send\n"))
+        }
         Client::NsupdateK(file) => {
             let mut c = Command::new("nsupdate");
             c.arg("-k").arg(file);
@@ -222,8 +227,12 @@ fn send(s: &Server, client: Client, zone: &str, body: &str) -> String {
     cmd.args(["-t", "5"]);
     let knot = matches!(client, Client::Knsupdate);
     let out = run_with_stdin(cmd, &script);
-    parse_update_result(knot, &out.0, out.1)
-        .unwrap_or_else(|| panic!("cannot read the outcome of {client:?}:\n{script}\n{}", out.0))
+    parse_update_result(knot, &out.0, out.1).unwrap_or_else(|| {
+        panic!(
+            "cannot read the outcome of {client:?}:\n{script}\n{}",
+            out.0
+        )
+    })
 }
 
 fn run_with_stdin(mut cmd: Command, stdin: &str) -> (String, bool) {
@@ -348,7 +357,11 @@ fn every_form(s: &Server, client: Client, p: &str) {
     assert_eq!(rrset(s, &h, "TXT"), ["\"t1\""]);
 
     // A duplicate is ignored (§3.4.2.2): NOERROR and no new serial.
-    u.expect(&format!("update add {h} 300 A 192.0.2.1\n"), "NOERROR", false);
+    u.expect(
+        &format!("update add {h} 300 A 192.0.2.1\n"),
+        "NOERROR",
+        false,
+    );
     assert_eq!(rrset(s, &h, "A"), ["192.0.2.1", "192.0.2.2"]);
 
     // Prerequisites, each guarding the addition of its own marker TXT, so
@@ -401,7 +414,11 @@ fn every_form(s: &Server, client: Client, p: &str) {
     assert_eq!(rrset(s, &h, "A"), ["192.0.2.2"]);
     assert_eq!(rrset(s, &h, "TXT"), ["\"t1\""]);
     // Deleting an RR that is not there changes nothing (§3.4.2.4).
-    u.expect(&format!("update delete {h} A 192.0.2.99\n"), "NOERROR", false);
+    u.expect(
+        &format!("update delete {h} A 192.0.2.99\n"),
+        "NOERROR",
+        false,
+    );
     assert_eq!(rrset(s, &h, "A"), ["192.0.2.2"]);
 
     // Delete an RRset (§2.5.2).
@@ -410,7 +427,11 @@ fn every_form(s: &Server, client: Client, p: &str) {
     assert_eq!(rrset(s, &h, "A"), ["192.0.2.2"]);
 
     // Delete all RRsets at a name (§2.5.3): the name is gone.
-    u.expect(&format!("update add {h} 300 AAAA 2001:db8::1\n"), "NOERROR", true);
+    u.expect(
+        &format!("update add {h} 300 AAAA 2001:db8::1\n"),
+        "NOERROR",
+        true,
+    );
     u.expect(&format!("update delete {h}\n"), "NOERROR", true);
     assert_eq!(status(s, &h, "A"), "NXDOMAIN");
     assert_eq!(status(s, &h, "AAAA"), "NXDOMAIN");
@@ -465,7 +486,10 @@ fn raw_signed_add(s: &Server, time_signed: u64) -> (u8, Option<u16>) {
     let mut buf = [0u8; 4096];
     let n = sock.recv(&mut buf).expect("no reply to a signed update");
     let info = tsig::reply_info(&buf[..n]).expect("malformed reply");
-    assert!(info.is_response && info.id == 0x4242 && info.opcode == 5, "{info:?}");
+    assert!(
+        info.is_response && info.id == 0x4242 && info.opcode == 5,
+        "{info:?}"
+    );
     (info.rcode, info.tsig_error)
 }
 
@@ -491,9 +515,21 @@ fn refusals_leave_the_zone_unchanged() {
         // Default deny: no TSIG at all.
         ("no key", Client::Unsigned, ZONE, add.into(), "REFUSED"),
         // RFC 8945 §5.2.1: an unknown key is NOTAUTH with TSIG error BADKEY.
-        ("unknown key", Client::NsupdateY(&y_unknown), ZONE, add.into(), "NOTAUTH(BADKEY)"),
+        (
+            "unknown key",
+            Client::NsupdateY(&y_unknown),
+            ZONE,
+            add.into(),
+            "NOTAUTH(BADKEY)",
+        ),
         // §5.2.3: a MAC that does not verify is NOTAUTH/BADSIG.
-        ("wrong secret", Client::NsupdateY(&y_wrong), ZONE, add.into(), "NOTAUTH(BADSIG)"),
+        (
+            "wrong secret",
+            Client::NsupdateY(&y_wrong),
+            ZONE,
+            add.into(),
+            "NOTAUTH(BADSIG)",
+        ),
         // The acme key may only touch TXT at _acme-challenge.*: another
         // name, or another type at the granted name, is REFUSED (§3.3).
         (
@@ -556,7 +592,11 @@ fn refusals_leave_the_zone_unchanged() {
     // messages are signed here.
     let now = unix_now();
     for t in [now - 3600, now + 3600] {
-        assert_eq!(raw_signed_add(&s, t), (9, Some(18)), "signed at {t}, now {now}");
+        assert_eq!(
+            raw_signed_add(&s, t),
+            (9, Some(18)),
+            "signed at {t}, now {now}"
+        );
         assert_eq!(snapshot(&s), before, "BADTIME update changed the zone");
     }
     // The same hand-made message signed now is accepted: the refusals
@@ -596,9 +636,17 @@ fn restart(mut s: Server, config: &str, kill: bool) -> Server {
             status = s.child.try_wait().expect("try_wait");
             status.is_some()
         });
-        assert!(exited, "still running 10 s after SIGTERM; log:\n{}", s.log());
+        assert!(
+            exited,
+            "still running 10 s after SIGTERM; log:\n{}",
+            s.log()
+        );
         let status = status.expect("status");
-        assert!(status.success(), "exit after SIGTERM: {status}; log:\n{}", s.log());
+        assert!(
+            status.success(),
+            "exit after SIGTERM: {status}; log:\n{}",
+            s.log()
+        );
     }
     // `Server` owns the directory and kills its child on drop: take the
     // directory out (leaving an empty one to be dropped) to start anew.
@@ -662,18 +710,36 @@ fn restart_restores_every_update_and_the_serial() {
     assert_eq!(serial(&s), want_serial, "log:\n{}", s.log());
 
     let mut queries: Vec<String> = (0..N).map(|i| format!("r{i}.e2e.test A")).collect();
-    queries.extend(["old.e2e.test A", "www.e2e.test A", "e2e.test SOA", "e2e.test NS"].map(String::from));
+    queries.extend(
+        [
+            "old.e2e.test A",
+            "www.e2e.test A",
+            "e2e.test SOA",
+            "e2e.test NS",
+        ]
+        .map(String::from),
+    );
     let before = batch(&s, &queries);
     // r1..r(N-1), www and the apex (SOA and NS under one owner).
     assert_eq!(before.len(), N as usize - 1 + 2, "{before:#?}");
     assert!(!before.contains_key("r0.e2e.test") && !before.contains_key("old.e2e.test"));
 
     let s = restart(s, &cfg, false);
-    assert_eq!(serial(&s), want_serial, "serial after restart; log:\n{}", s.log());
+    assert_eq!(
+        serial(&s),
+        want_serial,
+        "serial after restart; log:\n{}",
+        s.log()
+    );
     assert_eq!(batch(&s, &queries), before, "zone after restart");
     // The journal goes on from there.
     assert_eq!(
-        send(&s, Client::NsupdateY(&y), ZONE, "update add after.e2e.test. 300 A 192.0.2.3\n"),
+        send(
+            &s,
+            Client::NsupdateY(&y),
+            ZONE,
+            "update add after.e2e.test. 300 A 192.0.2.3\n"
+        ),
         "NOERROR"
     );
     assert_eq!(serial(&s), want_serial + 1);
@@ -716,14 +782,29 @@ struct Stream {
 /// `stop`. An update without an answer (server killed, or dead port) is
 /// not retried: it may or may not have committed, and the final check
 /// accounts for both.
-fn stream_updates(target: Arc<Mutex<SocketAddr>>, stop: Arc<AtomicBool>) -> Stream {
+///
+/// `sock` is bound once, before any restart: `free_port` can then never
+/// hand its port to a new server (which would fail to bind), and no
+/// per-update socket can draw a dead server's port and read its own
+/// datagram back as the answer. It is connected to the current server so
+/// that ICMP "port unreachable" from a dead one is reported at once.
+fn stream_updates(
+    sock: UdpSocket,
+    target: Arc<Mutex<SocketAddr>>,
+    stop: Arc<AtomicBool>,
+) -> Stream {
     let secret = base64::engine::general_purpose::STANDARD
         .decode(KEY_SECRET)
         .expect("base64");
     let mut st = Stream::default();
     let mut buf = [0u8; 4096];
+    let mut connected = None;
     while !stop.load(Ordering::Relaxed) {
         let addr = *target.lock().expect("target lock");
+        if connected != Some(addr) {
+            sock.connect(addr).expect("connect");
+            connected = Some(addr);
+        }
         st.sent += 1;
         let i = st.sent;
         let owner = format!("c{i}.e2e.test");
@@ -740,33 +821,35 @@ fn stream_updates(target: Arc<Mutex<SocketAddr>>, stop: Arc<AtomicBool>) -> Stre
             }],
         );
         let msg = tsig::sign_sha256(&msg, KEY, &secret, unix_now());
-        // A connected socket per update: an ICMP "port unreachable" from a
-        // dead server shows up at once, and a late answer to an earlier
-        // update can never be taken for this one's.
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        sock.connect(addr).expect("connect");
-        sock.set_read_timeout(Some(Duration::from_millis(500)))
-            .expect("timeout");
         if sock.send(&msg).is_err() {
             std::thread::sleep(Duration::from_millis(2));
             continue;
         }
-        match sock.recv(&mut buf) {
-            Ok(n) => match tsig::reply_info(&buf[..n]) {
-                Some(r) if r.id == id && r.is_response && r.opcode == 5 => {
-                    if r.rcode == 0 {
-                        st.acked.push(i);
-                    } else {
-                        st.other.push((i, r.rcode));
-                    }
-                }
-                other => panic!("unexpected reply to update {i}: {other:?}"),
-            },
+        match await_reply(&sock, id, &mut buf) {
+            Some(0) => st.acked.push(i),
+            Some(rcode) => st.other.push((i, rcode)),
             // No answer: the server died or is not up yet (backoff).
-            Err(_) => std::thread::sleep(Duration::from_millis(2)),
+            None => std::thread::sleep(Duration::from_millis(2)),
         }
     }
     st
+}
+
+/// The rcode of the answer to update `id`, waiting up to 0.5 s; late
+/// answers to earlier updates (ids differ) are skipped.
+fn await_reply(sock: &UdpSocket, id: u16, buf: &mut [u8]) -> Option<u8> {
+    let deadline = Instant::now() + Duration::from_millis(500);
+    loop {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        sock.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .expect("timeout");
+        let n = sock.recv(buf).ok()?;
+        match tsig::reply_info(&buf[..n]) {
+            Some(r) if r.id == id && r.is_response && r.opcode == 5 => return Some(r.rcode),
+            Some(r) if r.id != id => continue,
+            other => panic!("unexpected reply to update {id}: {other:?}"),
+        }
+    }
 }
 
 #[test]
@@ -788,9 +871,10 @@ fn sigkill_at_random_moments_loses_no_acknowledged_update() {
 
     let target = Arc::new(Mutex::new(s.addr));
     let stop = Arc::new(AtomicBool::new(false));
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind client socket");
     let client = {
         let (t, st) = (target.clone(), stop.clone());
-        std::thread::spawn(move || stream_updates(t, st))
+        std::thread::spawn(move || stream_updates(sock, t, st))
     };
     let started = Instant::now();
     let mut kills = 0;
@@ -817,10 +901,10 @@ fn sigkill_at_random_moments_loses_no_acknowledged_update() {
     // update.
     for &i in &st.acked {
         let name = format!("c{i}.e2e.test");
-        if !present.contains_key(&name) {
-            let v = rrset(&s, &name, "A");
+        if let std::collections::btree_map::Entry::Vacant(e) = present.entry(name) {
+            let v = rrset(&s, e.key(), "A");
             if !v.is_empty() {
-                present.insert(name, v.into_iter().map(|a| format!("A {a}")).collect());
+                e.insert(v.into_iter().map(|a| format!("A {a}")).collect());
             }
         }
     }
@@ -843,7 +927,11 @@ fn sigkill_at_random_moments_loses_no_acknowledged_update() {
         "no update was acknowledged; log:\n{}",
         s.log()
     );
-    assert!(st.other.is_empty(), "updates answered with an error: {:?}", st.other);
+    assert!(
+        st.other.is_empty(),
+        "updates answered with an error: {:?}",
+        st.other
+    );
     assert!(
         lost.is_empty(),
         "{} acknowledged updates lost (first: {:?}); log:\n{}",
@@ -855,7 +943,9 @@ fn sigkill_at_random_moments_loses_no_acknowledged_update() {
     let sent: BTreeSet<String> = (1..=st.sent).map(|i| format!("c{i}.e2e.test")).collect();
     for (name, rrs) in &present {
         assert!(sent.contains(name), "unexpected name {name}");
-        let i: u32 = name[1..name.find('.').expect("dot")].parse().expect("index");
+        let i: u32 = name[1..name.find('.').expect("dot")]
+            .parse()
+            .expect("index");
         let [a, b, c, d] = crash_rdata(i);
         assert_eq!(rrs, &[format!("A {a}.{b}.{c}.{d}")], "{name}");
     }
@@ -884,7 +974,11 @@ fn reload(s: &Server, text: &str, old: u32) -> u32 {
         now = serial(s);
         now != old
     });
-    assert!(moved, "serial still {old} 10 s after SIGHUP; log:\n{}", s.log());
+    assert!(
+        moved,
+        "serial still {old} 10 s after SIGHUP; log:\n{}",
+        s.log()
+    );
     now
 }
 
@@ -894,9 +988,21 @@ fn sighup_merges_the_zone_file_with_dynamic_records() {
     let s = start(&config("", ""));
     let y = format!("hmac-sha256:{KEY}:{KEY_SECRET}");
     let mut u = Session::new(&s, Client::NsupdateY(&y));
-    u.expect("update add dyn.e2e.test. 300 A 192.0.2.11\n", "NOERROR", true);
-    u.expect("update add clash.e2e.test. 300 A 192.0.2.12\n", "NOERROR", true);
-    u.expect("update add www.e2e.test. 300 TXT \"dynamic\"\n", "NOERROR", true);
+    u.expect(
+        "update add dyn.e2e.test. 300 A 192.0.2.11\n",
+        "NOERROR",
+        true,
+    );
+    u.expect(
+        "update add clash.e2e.test. 300 A 192.0.2.12\n",
+        "NOERROR",
+        true,
+    );
+    u.expect(
+        "update add www.e2e.test. 300 TXT \"dynamic\"\n",
+        "NOERROR",
+        true,
+    );
     let after_updates = u.serial;
 
     // The file gains `filenew` and loses `old`; its serial (100) is behind
@@ -918,7 +1024,10 @@ fn sighup_merges_the_zone_file_with_dynamic_records() {
     assert_eq!(serial2, serial1 + 1);
     assert_eq!(rrset(&s, "clash.e2e.test", "CNAME"), ["www.e2e.test."]);
     let a = s.dig(&["+noall", "+answer", "clash.e2e.test", "A"]);
-    assert!(!a.contains("192.0.2.12"), "the dynamic A is still served:\n{a}");
+    assert!(
+        !a.contains("192.0.2.12"),
+        "the dynamic A is still served:\n{a}"
+    );
     let log = s.log();
     assert!(
         log.contains("clash.e2e.test") && log.contains("dropped"),
@@ -929,7 +1038,11 @@ fn sighup_merges_the_zone_file_with_dynamic_records() {
     assert_eq!(rrset(&s, "www.e2e.test", "TXT"), ["\"dynamic\""]);
     assert_eq!(rrset(&s, "filenew.e2e.test", "A"), ["192.0.2.71"]);
     let mut u = Session::new(&s, Client::NsupdateY(&y));
-    u.expect("update add dyn2.e2e.test. 300 A 192.0.2.13\n", "NOERROR", true);
+    u.expect(
+        "update add dyn2.e2e.test. 300 A 192.0.2.13\n",
+        "NOERROR",
+        true,
+    );
     assert_eq!(rrset(&s, "dyn2.e2e.test", "A"), ["192.0.2.13"]);
 }
 
@@ -975,32 +1088,62 @@ fn signed_queries_and_updates_with_every_algorithm() {
     let mut want_serial = INITIAL;
     for (name, alg, secret) in &keys {
         let y = format!("{alg}:{name}:{secret}");
-        // A signed query gets a signed answer that dig verifies: dig says
-        // nothing about TSIG unless verification fails.
-        let out = s.dig(&["+nocookie", "-y", &y, "www.e2e.test", "A"]);
-        assert!(out.contains("status: NOERROR"), "{alg}:\n{out}");
-        assert!(out.contains("192.0.2.80"), "{alg}:\n{out}");
-        for bad in ["Couldn't verify", "WARNING", "TSIG error", "expected a TSIG"] {
-            assert!(!out.contains(bad), "{alg}: dig says {bad:?}:\n{out}");
-        }
-        let line = tsig_line(&out).unwrap_or_else(|| panic!("{alg}: unsigned answer:\n{out}"));
-        assert!(line.contains(&format!("{alg}.")) && line.contains("NOERROR"), "{alg}: {line}");
+        for tcp in ["+notcp", "+tcp"] {
+            // A signed query gets a signed answer that dig verifies: dig says
+            // nothing about TSIG unless verification fails.
+            let out = s.dig(&["+nocookie", tcp, "-y", &y, "www.e2e.test", "A"]);
+            assert!(out.contains("status: NOERROR"), "{alg}:\n{out}");
+            assert!(out.contains("192.0.2.80"), "{alg}:\n{out}");
+            for bad in [
+                "Couldn't verify",
+                "WARNING",
+                "TSIG error",
+                "expected a TSIG",
+            ] {
+                assert!(!out.contains(bad), "{alg}: dig says {bad:?}:\n{out}");
+            }
+            let line = tsig_line(&out).unwrap_or_else(|| panic!("{alg}: unsigned answer:\n{out}"));
+            assert!(
+                line.contains(&format!("{alg}.")) && line.contains("NOERROR"),
+                "{alg}: {line}"
+            );
 
-        // The same key with a wrong secret: NOTAUTH, TSIG error BADSIG
-        // (RFC 8945 §5.2.3), and no data.
-        let wrong = format!("{alg}:{name}:{WRONG_SECRET}");
-        let out = s.dig(&["+nocookie", "-y", &wrong, "www.e2e.test", "A"]);
-        assert!(out.contains("status: NOTAUTH"), "{alg} wrong secret:\n{out}");
-        assert!(!out.contains("192.0.2.80"), "{alg} wrong secret got data:\n{out}");
-        let line = tsig_line(&out).unwrap_or_else(|| panic!("{alg}: no TSIG in:\n{out}"));
-        assert!(line.contains("BADSIG"), "{alg} wrong secret: {line}");
+            // The same key with a wrong secret: NOTAUTH, TSIG error BADSIG
+            // (RFC 8945 §5.2.3), and no data.
+            let wrong = format!("{alg}:{name}:{WRONG_SECRET}");
+            let out = s.dig(&["+nocookie", tcp, "-y", &wrong, "www.e2e.test", "A"]);
+            assert!(
+                out.contains("status: NOTAUTH"),
+                "{alg} wrong secret:\n{out}"
+            );
+            assert!(
+                !out.contains("192.0.2.80"),
+                "{alg} wrong secret got data:\n{out}"
+            );
+            let line = tsig_line(&out).unwrap_or_else(|| panic!("{alg}: no TSIG in:\n{out}"));
+            assert!(line.contains("BADSIG"), "{alg} wrong secret: {line}");
+        }
 
         // And an update signed with this algorithm is accepted.
         let owner = format!("{alg}.e2e.test.");
         let body = format!("update add {owner} 300 TXT \"{alg}\"\n");
-        assert_eq!(send(&s, Client::NsupdateY(&y), ZONE, &body), "NOERROR", "{alg}");
+        assert_eq!(
+            send(&s, Client::NsupdateY(&y), ZONE, &body),
+            "NOERROR",
+            "{alg}"
+        );
         want_serial += 1;
         assert_eq!(rrset(&s, &owner, "TXT"), [format!("\"{alg}\"")]);
+        assert_eq!(serial(&s), want_serial);
+        // And over TCP.
+        let body = format!("update add {owner} 300 AAAA 2001:db8::1\n");
+        assert_eq!(
+            send(&s, Client::NsupdateTcp(&y), ZONE, &body),
+            "NOERROR",
+            "{alg} over TCP"
+        );
+        want_serial += 1;
+        assert_eq!(rrset(&s, &owner, "AAAA"), ["2001:db8::1"]);
         assert_eq!(serial(&s), want_serial);
     }
 }

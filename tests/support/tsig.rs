@@ -18,7 +18,11 @@ const FUDGE: u16 = 300;
 /// canonical form of the key and algorithm names in the digest).
 pub fn name_wire(name: &str) -> Vec<u8> {
     let mut w = Vec::new();
-    for label in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+    for label in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
         w.push(label.len() as u8);
         w.extend(label.to_ascii_lowercase().bytes());
     }
