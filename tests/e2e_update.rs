@@ -109,18 +109,40 @@ fn require_tools() {
 
 // ---------------------------------------------------------------- reading
 
+/// Runs dig; a timeout (the machine is shared, and the crash test fsyncs
+/// hard beside the others) is retried twice, and each retry is reported
+/// on stderr so that a server that drops queries still shows.
+fn dig_retry(s: &Server, args: &[&str]) -> String {
+    let mut out = s.dig(args);
+    for _ in 0..2 {
+        if !out.contains("timed out") && !out.contains("no servers could be reached") {
+            break;
+        }
+        eprintln!("dig {args:?} timed out, retrying:\n{out}");
+        out = s.dig(args);
+    }
+    out
+}
+
 /// The SOA serial served now.
 fn serial(s: &Server) -> u32 {
-    let out = s.dig(&["+short", ZONE, "SOA"]);
+    let out = dig_retry(s, &["+short", ZONE, "SOA"]);
     out.split_whitespace()
         .nth(2)
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no SOA serial in dig output:\n{out}\nlog:\n{}", s.log()))
+        .unwrap_or_else(|| {
+            // Ask again in full, so the failure shows the rcode and flags.
+            let full = s.dig(&[ZONE, "SOA"]);
+            panic!(
+                "no SOA serial in dig output:\n{out}\nasked again:\n{full}\nlog:\n{}",
+                s.log()
+            )
+        })
 }
 
 /// The rdata of one RRset as dig +short prints it, sorted.
 fn rrset(s: &Server, name: &str, rtype: &str) -> Vec<String> {
-    let out = s.dig(&["+short", name, rtype]);
+    let out = dig_retry(s, &["+short", name, rtype]);
     assert!(!out.contains(";;"), "dig failed for {name} {rtype}:\n{out}");
     let mut v: Vec<String> = out.lines().map(|l| l.trim().to_string()).collect();
     v.retain(|l| !l.is_empty());
@@ -130,7 +152,7 @@ fn rrset(s: &Server, name: &str, rtype: &str) -> Vec<String> {
 
 /// The rcode dig reports for a query.
 fn status(s: &Server, name: &str, rtype: &str) -> String {
-    let out = s.dig(&[name, rtype]);
+    let out = dig_retry(s, &[name, rtype]);
     out.split("status: ")
         .nth(1)
         .and_then(|r| r.split(',').next())
