@@ -1169,3 +1169,80 @@ fn signed_queries_and_updates_with_every_algorithm() {
         assert_eq!(serial(&s), want_serial);
     }
 }
+
+// ------------------------------------------------- the §3.4.2 zone rules
+
+#[test]
+fn apex_cname_soa_and_ttl_rules() {
+    require_tools();
+    let s = start(&config("", ""));
+    let y = format!("hmac-sha256:{KEY}:{KEY_SECRET}");
+    let mut u = Session::new(&s, Client::NsupdateY(&y));
+
+    // The apex SOA and NS are never deleted (§3.4.2.3/§3.4.2.4): the
+    // deletes are ignored, so NOERROR and no new serial.
+    for body in [
+        "update delete e2e.test. NS\n",
+        "update delete e2e.test. NS ns1.e2e.test.\n",
+        "update delete e2e.test. SOA\n",
+        "update delete e2e.test.\n",
+    ] {
+        u.expect(body, "NOERROR", false);
+        assert_eq!(rrset(&s, ZONE, "NS"), ["ns1.e2e.test."], "after\n{body}");
+    }
+
+    // CNAME and other data exclude each other (§3.4.2.2, RFC 1034 §3.6.2):
+    // the conflicting add is ignored, not an error.
+    u.expect(
+        "update add www.e2e.test. 300 CNAME ns1.e2e.test.\n",
+        "NOERROR",
+        false,
+    );
+    assert!(rrset(&s, "www.e2e.test", "CNAME").is_empty());
+    assert_eq!(rrset(&s, "www.e2e.test", "A"), ["192.0.2.80"]);
+    u.expect(
+        "update add cn.e2e.test. 300 CNAME ns1.e2e.test.\n",
+        "NOERROR",
+        true,
+    );
+    u.expect(
+        "update add cn.e2e.test. 300 A 192.0.2.5\n",
+        "NOERROR",
+        false,
+    );
+    assert_eq!(rrset(&s, "cn.e2e.test", "CNAME"), ["ns1.e2e.test."]);
+    assert!(!rrset(&s, "cn.e2e.test", "A").contains(&"192.0.2.5".to_string()));
+
+    // A client SOA with a later serial sets it (§3.4.2.2); an earlier one
+    // is ignored (§3.4.2.2 "if the serial is lower, ignore").
+    let soa = |n: u32| {
+        format!("update add e2e.test. 300 SOA ns1.e2e.test. hostmaster.e2e.test. {n} 7200 3600 1209600 300\n")
+    };
+    let send_y = |body: &str| send(&s, Client::NsupdateY(&y), ZONE, body);
+    assert_eq!(send_y(&soa(500)), "NOERROR");
+    assert_eq!(serial(&s), 500);
+    assert_eq!(send_y(&soa(400)), "NOERROR");
+    assert_eq!(serial(&s), 500);
+
+    // Re-adding an RR with another TTL changes the RRset's TTL (RFC 2181
+    // §5.2: one TTL per RRset) and is a change.
+    assert_eq!(
+        send_y("update add www.e2e.test. 60 A 192.0.2.80\n"),
+        "NOERROR"
+    );
+    assert_eq!(serial(&s), 501);
+    let a = s.dig(&["+noall", "+answer", "www.e2e.test", "A"]);
+    let ttl: Vec<&str> = a
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(ttl, ["60"], "{a}");
+
+    // Names outside the zone: NOTZONE (§3.4.1.3, §3.2.5), nothing changes.
+    assert_eq!(
+        send_y("update add x.other.test. 300 A 192.0.2.1\n"),
+        "NOTZONE"
+    );
+    assert_eq!(send_y("prereq yxdomain x.other.test.\n"), "NOTZONE");
+    assert_eq!(serial(&s), 501);
+}
