@@ -989,7 +989,11 @@ fn sigkill_at_random_moments_loses_no_acknowledged_update() {
 /// past `old` (the reload commits the file's change as a new serial) and
 /// returns the new serial.
 fn reload(s: &Server, text: &str, old: u32) -> u32 {
-    std::fs::write(s.path().join("zones/e2e.test.zone"), text).expect("write zone");
+    // Written aside and renamed in, so a reload can never read half a
+    // file (one test sends a second SIGHUP while this one may be pending).
+    let tmp = s.path().join("zones/e2e.test.zone.tmp");
+    std::fs::write(&tmp, text).expect("write zone");
+    std::fs::rename(&tmp, s.path().join("zones/e2e.test.zone")).expect("rename zone");
     s.signal("HUP");
     let mut now = old;
     let moved = wait_for(Duration::from_secs(10), || {
@@ -1245,4 +1249,50 @@ fn apex_cname_soa_and_ttl_rules() {
     );
     assert_eq!(send_y("prereq yxdomain x.other.test.\n"), "NOTZONE");
     assert_eq!(serial(&s), 501);
+}
+
+#[test]
+fn merged_state_survives_restart_and_offline_file_edits() {
+    require_tools();
+    let cfg = config("", "");
+    let s = start(&cfg);
+    let y = format!("hmac-sha256:{KEY}:{KEY_SECRET}");
+    let mut u = Session::new(&s, Client::NsupdateY(&y));
+    u.expect(
+        "update add dyn.e2e.test. 300 A 192.0.2.11\n",
+        "NOERROR",
+        true,
+    );
+    let edited = format!("{ZONE_FILE}filenew A 192.0.2.71\n");
+    let merged = reload(&s, &edited, u.serial);
+    let names: Vec<String> = ["dyn", "filenew", "old", "www"]
+        .iter()
+        .map(|n| format!("{n}.e2e.test A"))
+        .chain([format!("{ZONE} SOA")])
+        .collect();
+    let before = batch(&s, &names);
+
+    // A clean restart restores the merged zone and does not commit the
+    // (unchanged) file again.
+    let s = restart(s, &cfg, false);
+    assert_eq!(serial(&s), merged, "log:\n{}", s.log());
+    assert_eq!(batch(&s, &names), before);
+    // SIGHUP with the file unchanged is no commit either: the next real
+    // file change must move the serial by exactly one. (Two HUPs may be
+    // merged into one, which gives the same count.)
+    s.signal("HUP");
+    let again = format!("{edited}second A 192.0.2.73\n");
+    assert_eq!(reload(&s, &again, merged), merged + 1, "log:\n{}", s.log());
+
+    // The file edited without a SIGHUP (the running server does not look
+    // at it) is applied at the next start-up, dynamic data kept.
+    let offline = format!("{again}offline A 192.0.2.74\n");
+    std::fs::write(s.path().join("zones/e2e.test.zone"), &offline).expect("write zone");
+    assert_eq!(serial(&s), merged + 1);
+    let s = restart(s, &cfg, false);
+    assert_eq!(serial(&s), merged + 2, "log:\n{}", s.log());
+    assert_eq!(rrset(&s, "offline.e2e.test", "A"), ["192.0.2.74"]);
+    assert_eq!(rrset(&s, "second.e2e.test", "A"), ["192.0.2.73"]);
+    assert_eq!(rrset(&s, "dyn.e2e.test", "A"), ["192.0.2.11"]);
+    assert_eq!(rrset(&s, "filenew.e2e.test", "A"), ["192.0.2.71"]);
 }
