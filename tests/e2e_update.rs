@@ -485,8 +485,8 @@ fn every_update_and_prerequisite_form_with_nsupdate_and_knsupdate() {
 // ----------------------------------------------------------- 2. refusals
 
 /// Sends a hand-signed update adding `new.e2e.test A 192.0.2.50` with the
-/// TSIG time `time_signed`; returns the reply's (rcode, TSIG error).
-fn raw_signed_add(s: &Server, time_signed: u64) -> (u8, Option<u16>) {
+/// TSIG time `time_signed`; returns what the reply says.
+fn raw_signed_add(s: &Server, time_signed: u64) -> tsig::ReplyInfo {
     let secret = base64::engine::general_purpose::STANDARD
         .decode(KEY_SECRET)
         .expect("base64");
@@ -512,7 +512,7 @@ fn raw_signed_add(s: &Server, time_signed: u64) -> (u8, Option<u16>) {
         info.is_response && info.id == 0x4242 && info.opcode == 5,
         "{info:?}"
     );
-    (info.rcode, info.tsig_error)
+    info
 }
 
 fn unix_now() -> u64 {
@@ -614,16 +614,26 @@ fn refusals_leave_the_zone_unchanged() {
     // messages are signed here.
     let now = unix_now();
     for t in [now - 3600, now + 3600] {
+        let r = raw_signed_add(&s, t);
         assert_eq!(
-            raw_signed_add(&s, t),
+            (r.rcode, r.tsig_error),
             (9, Some(18)),
-            "signed at {t}, now {now}"
+            "signed at {t}, now {now}: {r:?}"
         );
+        // §5.2.3: a BADTIME answer is signed (the key is known and the MAC
+        // good) and carries the server's time in Other Data (6 octets), so
+        // the client can tell how far off its clock is.
+        assert_eq!(r.tsig_mac_len, Some(32), "BADTIME answer unsigned: {r:?}");
+        assert_eq!(r.tsig_other_len, Some(6), "no server time: {r:?}");
         assert_eq!(snapshot(&s), before, "BADTIME update changed the zone");
     }
     // The same hand-made message signed now is accepted: the refusals
     // above were for the time, not for a broken signer.
-    assert_eq!(raw_signed_add(&s, now), (0, Some(0)));
+    let r = raw_signed_add(&s, now);
+    assert_eq!(
+        (r.rcode, r.tsig_error, r.tsig_mac_len),
+        (0, Some(0), Some(32))
+    );
     assert_eq!(rrset(&s, "new.e2e.test", "A"), ["192.0.2.50"]);
     assert_eq!(serial(&s), INITIAL + 1);
 

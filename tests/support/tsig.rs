@@ -116,6 +116,8 @@ pub struct ReplyInfo {
     pub rcode: u8,
     pub tsig_error: Option<u16>,
     pub tsig_mac_len: Option<usize>,
+    /// Length of the TSIG Other Data (6 with the server's time on BADTIME).
+    pub tsig_other_len: Option<u16>,
 }
 
 /// Skips a (possibly compressed) name; `None` on a malformed one.
@@ -155,7 +157,8 @@ pub fn reply_info(m: &[u8]) -> Option<ReplyInfo> {
             let p = skip_name(m, rdata)? + 6 + 2; // algorithm, time, fudge
             let mac_len = u16_at(m, p)? as usize;
             let error = u16_at(m, p + 2 + mac_len + 2)?;
-            last_tsig = Some((error, mac_len));
+            let other_len = u16_at(m, p + 2 + mac_len + 4)?;
+            last_tsig = Some((error, mac_len, other_len));
         }
     }
     Some(ReplyInfo {
@@ -165,5 +168,6 @@ pub fn reply_info(m: &[u8]) -> Option<ReplyInfo> {
         rcode: m.get(3)? & 0x0f,
         tsig_error: last_tsig.map(|t| t.0),
         tsig_mac_len: last_tsig.map(|t| t.1),
+        tsig_other_len: last_tsig.map(|t| t.2),
     })
 }
