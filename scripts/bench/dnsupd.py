@@ -23,6 +23,13 @@
 
   dnsupd.py fsync  DIR [--count N]
       Median / p90 time of write(4 KiB) + fsync on a file in DIR (milliseconds).
+
+  dnsupd.py strace FILE
+      Reads `strace -f -ttt -T -e trace=recvmmsg,recvfrom,recvmsg,sendto,sendmsg,
+      sendmmsg,fsync,fdatasync` output of a server answering updates one at a
+      time; per update: server time = end of the receive -> end of the send of
+      the answer, and the fsync/fdatasync time inside it. Prints
+      "updates N server_ms MEDIAN fsync_ms MEDIAN server_minus_fsync_ms MEDIAN P90".
 """
 import argparse
 import base64
@@ -250,6 +257,51 @@ def cmd_fsync(a):
     print("%.3f %.3f" % (statistics.median(times) * 1000, times[int(len(times) * 0.9)] * 1000))
 
 
+def cmd_strace(a):
+    import re
+    line_re = re.compile(r"^(\d+)\s+(\d+\.\d+)\s+(.*)$")
+    dur_re = re.compile(r"<(\d+\.\d+)>\s*$")
+    events = []
+    for line in open(a.file):
+        m = line_re.match(line)
+        if not m:
+            continue
+        ts, rest = float(m.group(2)), m.group(3)
+        if "unfinished" in rest:
+            continue
+        d = dur_re.search(rest)
+        dur = float(d.group(1)) if d else 0.0
+        resumed = rest.startswith("<...")
+        call = rest[5:].split()[0] if resumed else rest.split("(")[0]
+        end = ts if resumed else ts + dur
+        if call.startswith("recv") and re.search(r"\) = [1-9]", rest):
+            events.append((end, "recv", 0.0))
+        elif call.startswith("send") and re.search(r"\) = [1-9]", rest):
+            events.append((end, "send", 0.0))
+        elif call in ("fsync", "fdatasync"):
+            events.append((end, "fsync", dur))
+    events.sort()
+    pending, server, sync, rest_ = [], [], [], []
+    for end, kind, dur in events:
+        if kind == "recv":
+            pending.append([end, 0.0])
+        elif kind == "fsync" and pending:
+            pending[0][1] += dur
+        elif kind == "send" and pending:
+            t0, f = pending.pop(0)
+            server.append(end - t0)
+            sync.append(f)
+            rest_.append(end - t0 - f)
+    if not server:
+        print("updates 0")
+        return 1
+    rest_.sort()
+    print("updates %d server_ms %.3f fsync_ms %.3f server_minus_fsync_ms %.3f %.3f" % (
+        len(server), statistics.median(server) * 1000, statistics.median(sync) * 1000,
+        statistics.median(rest_) * 1000, rest_[int(len(rest_) * 0.9)] * 1000))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -275,8 +327,11 @@ def main():
     f = sub.add_parser("fsync")
     f.add_argument("dir")
     f.add_argument("--count", type=int, default=200)
+    t = sub.add_parser("strace")
+    t.add_argument("file")
     a = ap.parse_args()
-    return {"send": cmd_send, "check": cmd_check, "qrtt": cmd_qrtt, "fsync": cmd_fsync}[a.cmd](a) or 0
+    return {"send": cmd_send, "check": cmd_check, "qrtt": cmd_qrtt, "fsync": cmd_fsync,
+            "strace": cmd_strace}[a.cmd](a) or 0
 
 
 if __name__ == "__main__":

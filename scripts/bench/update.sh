@@ -22,7 +22,9 @@
 #   --crash-max-ms M longest random wait before a kill [CRASH_MAX_MS, 300]
 # Env: PORT (5410; polyzone's API gets PORT+1), BENCH_OUT (target/bench),
 #      POLYZONE (target/release/polyzone), POLYZONE_SERVER_TOML (extra [server]
-#      lines), NSUPDATE_TIMEOUT (600 s: bound of every nsupdate process).
+#      lines), NSUPDATE_TIMEOUT (600 s: bound of every nsupdate process),
+#      STRACE_SERVERS ("polyzone": servers whose update path is timed with
+#      strace; "" = none).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 K=${K:-2000}
@@ -36,6 +38,7 @@ CRASH=${CRASH:-0}
 CRASH_MAX_MS=${CRASH_MAX_MS:-300}
 PORT=${PORT:-5410}
 NSUPDATE_TIMEOUT=${NSUPDATE_TIMEOUT:-600}
+STRACE_SERVERS=${STRACE_SERVERS-polyzone}
 while [ $# -gt 0 ]; do
   case $1 in
     --k) K=$2 ;;
@@ -253,6 +256,10 @@ names() { # prefix first last
   seq "$2" "$3" | sed "s/^/$1/; s/\$/.$ZONE/"
 }
 
+present() { # namefile -> how many of its names answer (never fails: missing names are a result)
+  { $CLIENT check --port "$PORT" --zone $ZONE "$1" || true; } | tee "$1.check" | awk 'NR == 1 {print $2}'
+}
+
 median_ms() { # file of seconds -> "median p90" in ms
   sort -g "$1" | awk '{ v[NR] = $1 } END {
     if (NR == 0) { print "- -"; exit }
@@ -290,7 +297,7 @@ bench_server() {
   put "$N" "$s" seq_wall_s "$w"
   put "$N" "$s" seq_upd_per_s "$(div "$K" "$w")"
   put "$N" "$s" seq_serial_delta "$((s1 - s0))"
-  put "$N" "$s" seq_present "$($CLIENT check --port "$PORT" --zone $ZONE "$d/seq.names" | awk 'NR == 1 {print $2}')"
+  put "$N" "$s" seq_present "$(present "$d/seq.names")"
 
   log "$s, N=$N: $CLIENTS nsupdate processes x $PER updates"
   : >"$d/conc.names"
@@ -307,7 +314,7 @@ bench_server() {
   put "$N" "$s" conc_wall_s "$w"
   put "$N" "$s" conc_upd_per_s "$(div "$((PER * CLIENTS))" "$w")"
   put "$N" "$s" conc_serial_delta "$((s2 - s1))"
-  put "$N" "$s" conc_present "$($CLIENT check --port "$PORT" --zone $ZONE "$d/conc.names" | awk 'NR == 1 {print $2}')"
+  put "$N" "$s" conc_present "$(present "$d/conc.names")"
 
   latency "$N" "$s" "$d"
 
@@ -330,6 +337,32 @@ latency() { # n server dir
   put "$n" "$s" upd_acked "$(wc -l <"$d/lat.names")"
   put "$n" "$s" server_cpu_us_per_upd "$(div "$((c1 - c0))" "$((LAT * 1000))" %.0f)"
   put "$n" "$s" soa_rtt_median_ms "$($CLIENT qrtt --port "$PORT" --zone $ZONE --count 200)"
+  case " $STRACE_SERVERS " in *" $s "*) server_time "$n" "$s" "$d" ;; esac
+}
+
+# The server's own time per update, from strace timestamps: end of the
+# receive of the UPDATE -> end of the send of its answer, minus the
+# fsync/fdatasync calls in between. strace slows every traced syscall, so
+# this is an upper bound. LAT more updates, one at a time.
+server_time() { # n server dir
+  local n=$1 s=$2 d=$3 spid line
+  command -v strace >/dev/null || return 0
+  log "$s, N=$n: $LAT updates under strace (server time)"
+  timeout 300 strace -f -ttt -T -e trace=recvmmsg,recvfrom,recvmsg,sendto,sendmsg,sendmmsg,fsync,fdatasync \
+    -p "$SERVER_PID" -o "$d/strace.txt" 2>/dev/null &
+  spid=$!
+  sleep 1
+  $CLIENT send --port "$PORT" --zone $ZONE --key "$KEY:$SECRET" --prefix st --count "$LAT" \
+    --acked "$d/st.names" --max-seconds 120 >/dev/null
+  sleep 0.2
+  kill -INT "$spid" 2>/dev/null || true
+  wait "$spid" 2>/dev/null || true
+  line=$($CLIENT strace "$d/strace.txt" || true)
+  # updates N server_ms M fsync_ms F server_minus_fsync_ms M P90
+  put "$n" "$s" strace_server_ms "$(awk '{print $4}' <<<"$line")"
+  put "$n" "$s" strace_fsync_ms "$(awk '{print $6}' <<<"$line")"
+  put "$n" "$s" strace_server_minus_fsync_ms "$(awk '{print $8}' <<<"$line")"
+  put "$n" "$s" strace_server_minus_fsync_p90_ms "$(awk '{print $9}' <<<"$line")"
 }
 
 # polyzone: stop, start again on the same data dir (zone = snapshot + journal),
@@ -343,8 +376,9 @@ restart() { # n dir
     echo "polyzone did not restart; log $d/server.log" >&2; return 0
   fi
   put "$n" polyzone restart_s "$LOAD_S"
-  put "$n" polyzone present_after_restart \
-    "$(cat "$d"/*.names | $CLIENT check --port "$PORT" --zone $ZONE /dev/stdin | awk 'NR == 1 {print $2}')"
+  cat "$d"/*.names >"$d/all.list"
+  put "$n" polyzone names_before_restart "$(wc -l <"$d/all.list")"
+  put "$n" polyzone present_after_restart "$(present "$d/all.list")"
 }
 
 # Test 3 on the big zone: load, nsupdate mean, python round trips, restart.
@@ -362,8 +396,8 @@ bench_big() {
   names s 1 "$LAT" >"$d/seq.names"
   t0=$(now); run_nsupdate "$d/seq.nsupdate" || echo "$s: nsupdate failed, see $d/seq.nsupdate.out" >&2
   w=$(elapsed "$t0")
-  put "$BIG_N" "$s" nsupdate_ms_per_upd "$(div "$w" "$LAT" %.3f | awk '{printf "%.3f\n", $1 * 1000}')"
-  put "$BIG_N" "$s" seq_present "$($CLIENT check --port "$PORT" --zone $ZONE "$d/seq.names" | awk 'NR == 1 {print $2}')"
+  put "$BIG_N" "$s" nsupdate_ms_per_upd "$(div "$(awk -v w="$w" 'BEGIN { print w * 1000 }')" "$LAT" %.3f)"
+  put "$BIG_N" "$s" seq_present "$(present "$d/seq.names")"
   latency "$BIG_N" "$s" "$d"
   if [ "$s" = polyzone ]; then restart "$BIG_N" "$d"; fi
   stop_server
@@ -371,7 +405,7 @@ bench_big() {
 
 # Test 4: kill -9 at random moments while a client streams updates.
 crash_loop() {
-  local d=$RUN/crash-$N i t0 ok=0 failed=0 spid s0 s1 acked present next committed
+  local d=$RUN/crash-$N i t0 ok=0 failed=0 spid s0 acked present present_all next committed
   log "polyzone crash loop: $CRASH kills, N=$N"
   rm -rf "$d"; mkdir -p "$d"
   cp "$(zonefile "$N")" "$d/$ZONE.zone"
@@ -396,14 +430,14 @@ crash_loop() {
   wait "$spid" 2>/dev/null || true
   SENDER_PID=""
   acked=$(wc -l <"$d/acked.names")
-  present=$($CLIENT check --port "$PORT" --zone $ZONE "$d/acked.names" | tee "$d/check.out" | awk 'NR == 1 {print $2}')
+  present=$(present "$d/acked.names")
   # Every update adds one new name, so the serial moved once per name that
   # made it to the journal: acknowledged ones plus maybe the one in flight
   # when the client stopped (retried names are no-ops the second time).
   next=$(awk -F. 'END { sub(/^k/, "", $1); print ($1 == "" ? 0 : $1 + 1) }' "$d/acked.names")
   echo "k$next.$ZONE" >"$d/inflight.names"
   committed=$(($(serial) - s0))
-  present_all=$((present + $($CLIENT check --port "$PORT" --zone $ZONE "$d/inflight.names" | awk 'NR == 1 {print $2}')))
+  present_all=$((present + $(present "$d/inflight.names")))
   stop_server
   put "$N" polyzone crash_kills "$ok"
   put "$N" polyzone crash_restart_failures "$failed"
@@ -414,6 +448,7 @@ crash_loop() {
   put "$N" polyzone crash_restart_median_ms "$(median_ms "$d/restart_s.txt" | awk '{print $1}')"
   CRASH_LINE="crash loop: $ok kills ($failed failed restarts); acknowledged $acked, present $present, lost $((acked - present)); serial +$committed for $present_all names in the zone ($(cat "$d/sender.out"))"
   [ "$committed" = "$present_all" ] || CRASH_LINE="$CRASH_LINE; MISMATCH: serial moved $committed times"
+  CRASH_FAILED=$(( acked != present || committed != present_all || failed != 0 ))
 }
 
 # --- report ------------------------------------------------------------------
@@ -441,9 +476,14 @@ report() {
   row "update round trip, p90 ms" "$N" upd_rtt_p90_ms "$SERVERS"
   row "SOA query round trip, median ms" "$N" soa_rtt_median_ms "$SERVERS"
   row "server CPU per update, us" "$N" server_cpu_us_per_upd "$SERVERS"
+  row "server time (strace), median ms" "$N" strace_server_ms "$SERVERS"
+  row "  of which fsync, median ms" "$N" strace_fsync_ms "$SERVERS"
+  row "  apart from fsync, median ms" "$N" strace_server_minus_fsync_ms "$SERVERS"
+  row "  apart from fsync, p90 ms" "$N" strace_server_minus_fsync_p90_ms "$SERVERS"
   row "journal diffs kept" "$N" journal_diffs "$SERVERS"
   row "restart on the data dir, s" "$N" restart_s "$SERVERS"
-  row "names present after restart" "$N" present_after_restart "$SERVERS"
+  row "names written before restart" "$N" names_before_restart "$SERVERS"
+  row "  present after restart" "$N" present_after_restart "$SERVERS"
   if [ "$BIG_N" != 0 ]; then
     printf '\nN = %s%-23s' "$BIG_N" ""
     for s in $BIG_SERVERS; do printf ' %12s' "$s"; done; printf '\n'
@@ -453,12 +493,17 @@ report() {
     row "update round trip, p90 ms" "$BIG_N" upd_rtt_p90_ms "$BIG_SERVERS"
     row "SOA query round trip, median ms" "$BIG_N" soa_rtt_median_ms "$BIG_SERVERS"
     row "server CPU per update, us" "$BIG_N" server_cpu_us_per_upd "$BIG_SERVERS"
+    row "server time (strace), median ms" "$BIG_N" strace_server_ms "$BIG_SERVERS"
+    row "  of which fsync, median ms" "$BIG_N" strace_fsync_ms "$BIG_SERVERS"
+    row "  apart from fsync, median ms" "$BIG_N" strace_server_minus_fsync_ms "$BIG_SERVERS"
+    row "  apart from fsync, p90 ms" "$BIG_N" strace_server_minus_fsync_p90_ms "$BIG_SERVERS"
     row "journal diffs kept" "$BIG_N" journal_diffs "$BIG_SERVERS"
     row "restart on the data dir, s" "$BIG_N" restart_s "$BIG_SERVERS"
   fi
   printf '\ndisk: write 4 KiB + fsync, median %s ms, p90 %s ms (%s)\n' "$FSYNC_MED" "$FSYNC_P90" "$OUT"
   printf 'round trip = python client (dnsupd.py), send to verified signed answer, %s updates in sequence;\n' "$LAT"
   printf 'server CPU = on-CPU time of all server threads (schedstat) during those updates / %s.\n' "$LAT"
+  printf 'server time = strace -f -ttt -T: UPDATE received -> answer sent, %s more updates (strace slows syscalls: upper bound).\n' "$LAT"
   [ -n "${CRASH_LINE:-}" ] && printf '%s\n' "$CRASH_LINE"
   printf 'load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "TSV: $TSV"
@@ -484,6 +529,7 @@ main() {
   put 0 disk fsync_p90_ms "$FSYNC_P90"
   if [ "$CRASH" != 0 ]; then crash_loop; fi
   report
+  [ "${CRASH_FAILED:-0}" = 0 ] || { echo "update.sh: crash loop FAILED (see above)" >&2; exit 1; }
 }
 
 main
