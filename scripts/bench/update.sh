@@ -6,7 +6,9 @@
 #   2. CLIENTS nsupdate processes at once (K in all, distinct names)
 #   3. the round trip of one update on the N zone and on a BIG_N zone
 #      (median of LAT sequential updates), server CPU per update, polyzone's
-#      server time (strace), the disk's fsync time
+#      server time (strace), the disk's fsync time; on the BIG_N zone also
+#      BIG_K updates in a row (polyzone folds its journal into a new snapshot
+#      past 1,000 diffs: the max round trip shows what that costs)
 #   4. optional crash loop (polyzone only): SIGKILL the server CRASH times
 #      while a client streams updates; every acknowledged name must survive
 # plus polyzone's restart time on its data dir after the updates.
@@ -18,11 +20,12 @@
 #   --k K            updates in test 1 and in test 2 [K, 2000]
 #   --clients C      concurrent clients in test 2 [CLIENTS, 8]
 #   --lat L          updates timed one by one in test 3 [LAT, 60]
-#   --rounds R       rounds every test is cut into [ROUNDS, 4]
+#   --rounds R       rounds every test is cut into [ROUNDS, 8]
 #   --n N            zone size of tests 1-3 [N, 10000]
 #   --big-n N        zone size of the big-zone test, 0 = skip [BIG_N, 1000000]
 #   --servers "..."  [SERVERS, "polyzone named knot"]
 #   --big-servers "..." [BIG_SERVERS, "polyzone named"]
+#   --big-k K        updates in a row on the big zone, 0 = skip [BIG_K, 1100]
 #   --crash N        crash-loop kills, 0 = skip [CRASH, 0]
 #   --crash-max-ms M longest random wait before a kill [CRASH_MAX_MS, 300]
 # Env: PORT (5410: polyzone; its API PORT+1, named PORT+2, knotd PORT+3),
@@ -35,11 +38,12 @@ ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 K=${K:-2000}
 CLIENTS=${CLIENTS:-8}
 LAT=${LAT:-60}
-ROUNDS=${ROUNDS:-4}
+ROUNDS=${ROUNDS:-8}
 N=${N:-10000}
 BIG_N=${BIG_N:-1000000}
 SERVERS=${SERVERS:-polyzone named knot}
 BIG_SERVERS=${BIG_SERVERS:-polyzone named}
+BIG_K=${BIG_K:-1100}
 CRASH=${CRASH:-0}
 CRASH_MAX_MS=${CRASH_MAX_MS:-300}
 PORT=${PORT:-5410}
@@ -55,6 +59,7 @@ while [ $# -gt 0 ]; do
     --big-n) BIG_N=$2 ;;
     --servers) SERVERS=$2 ;;
     --big-servers) BIG_SERVERS=$2 ;;
+    --big-k) BIG_K=$2 ;;
     --crash) CRASH=$2 ;;
     --crash-max-ms) CRASH_MAX_MS=$2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -446,6 +451,29 @@ server_time() { # n server
   put "$n" "$s" strace_server_minus_fsync_p90_ms "$(awk '{print $9}' <<<"$line")"
 }
 
+# BIG_K updates in a row per server (python client): median, p99 and max
+# round trip, and how many took over 100 ms.
+test_burst() { # n servers...
+  local n=$1 s d med p99 max slow
+  shift
+  for s in "$@"; do
+    up "$s" || continue
+    d=${DIR_OF[$s]}
+    log "$s, N=$n: $BIG_K updates in a row"
+    append "$n" disk fsync_rounds_ms "$(fsync_probe)"
+    send_updates "$s" b "$BIG_K" "$d/burst.rtt" "$d/burst.names"
+    sort -g "$d/burst.rtt" | awk '{ v[NR] = $1 } END {
+      printf "%.3f %.3f %.1f %d\n", v[int((NR + 1) / 2)] * 1000, v[int(NR * 0.99 + 0.999)] * 1000, v[NR] * 1000,
+        0 + slow }
+      $1 > 0.1 { slow++ }' >"$d/burst.stats"
+    read -r med p99 max slow <"$d/burst.stats"
+    put "$n" "$s" burst_rtt_median_ms "$med"
+    put "$n" "$s" burst_rtt_p99_ms "$p99"
+    put "$n" "$s" burst_rtt_max_ms "$max"
+    put "$n" "$s" burst_over_100ms "$slow"
+  done
+}
+
 # Every name a server acknowledged answers; the serial moved once per update.
 verify() { # n server
   local n=$1 s=$2 d=${DIR_OF[$2]} f
@@ -489,6 +517,7 @@ phase() { # n big(0/1) servers...
     done
   fi
   test_latency "$n" "$@"
+  [ "$big" = 0 ] || [ "$BIG_K" = 0 ] || test_burst "$n" "$@"
   for s in "$@"; do verify "$n" "$s"; done
   [[ " $* " == *" polyzone "* ]] && restart "$n"
   for s in "$@"; do stop_server "$s"; done
@@ -597,6 +626,10 @@ report() {
     row "  of which fsync, median ms" "$BIG_N" strace_fsync_ms "$BIG_SERVERS"
     row "  apart from fsync, median ms" "$BIG_N" strace_server_minus_fsync_ms "$BIG_SERVERS"
     row "  apart from fsync, p90 ms" "$BIG_N" strace_server_minus_fsync_p90_ms "$BIG_SERVERS"
+    row "$BIG_K in a row, median ms" "$BIG_N" burst_rtt_median_ms "$BIG_SERVERS"
+    row "  p99 ms" "$BIG_N" burst_rtt_p99_ms "$BIG_SERVERS"
+    row "  max ms" "$BIG_N" burst_rtt_max_ms "$BIG_SERVERS"
+    row "  updates over 100 ms" "$BIG_N" burst_over_100ms "$BIG_SERVERS"
     row "names written (all tests)" "$BIG_N" names_written "$BIG_SERVERS"
     row "  present" "$BIG_N" names_present "$BIG_SERVERS"
     row "  SOA serial moved by" "$BIG_N" serial_moved "$BIG_SERVERS"
