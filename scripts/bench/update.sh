@@ -567,7 +567,7 @@ crash_loop() {
   put "$N" polyzone crash_lost "$((acked - present))"
   put "$N" polyzone crash_serial_delta "$committed"
   put "$N" polyzone crash_restart_median_ms "$(median_ms "$d/restart_s.txt" | awk '{print $1}')"
-  CRASH_LINE="crash loop: $ok kills ($failed failed restarts, median restart $(median_ms "$d/restart_s.txt" | awk '{print $1}') ms); acknowledged $acked, present $present, lost $((acked - present)); serial +$committed for $present_all names in the zone ($(cat "$d/sender.out"))"
+  CRASH_LINE="crash loop: $ok kills ($failed failed restarts, median restart $(median_ms "$d/restart_s.txt" | awk '{printf "%.0f", $1}') ms); acknowledged $acked, present $present, lost $((acked - present)); serial +$committed for $present_all names in the zone ($(cat "$d/sender.out"))"
   [ "$committed" = "$present_all" ] || CRASH_LINE="$CRASH_LINE; MISMATCH: serial moved $committed times"
   CRASH_FAILED=$(( acked != present || committed != present_all || failed != 0 ))
 }
