@@ -66,7 +66,32 @@ impl Server {
     }
 
     /// Like [`Server::start`] with a prepared directory.
+    ///
+    /// The ports come from [`free_port`], which cannot reserve them: another
+    /// test (or a client's ephemeral port) may take one before the server
+    /// binds it. A start that fails only for that reason is retried with
+    /// new ports.
     pub fn start_in(dir: tempfile::TempDir, config: &str, wait_zone: &str) -> Server {
+        let mut dir = Some(dir);
+        for attempt in 1..=5 {
+            let d = dir.take().expect("directory kept between attempts");
+            match Self::try_start(d, config, wait_zone) {
+                Ok(server) => return server,
+                Err((d, log)) if log.contains("Address already in use") && attempt < 5 => {
+                    eprintln!("polyzone start: a port was taken meanwhile, retrying ({log})");
+                    dir = Some(d);
+                }
+                Err((_, log)) => panic!("polyzone did not start; log:\n{log}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    fn try_start(
+        dir: tempfile::TempDir,
+        config: &str,
+        wait_zone: &str,
+    ) -> Result<Server, (tempfile::TempDir, String)> {
         let port = free_port();
         let api_port = free_port();
         let config = config
@@ -75,7 +100,7 @@ impl Server {
         let cfg_path = dir.path().join("polyzone.toml");
         std::fs::write(&cfg_path, config).expect("write config");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-        let child = Command::new(polyzone_bin())
+        let mut child = Command::new(polyzone_bin())
             .arg("serve")
             .arg("--config")
             .arg(&cfg_path)
@@ -85,31 +110,29 @@ impl Server {
             .spawn()
             .expect("spawn polyzone");
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let mut server = Server {
-            child,
-            port,
-            dir,
-            addr,
+        let log_of = |dir: &tempfile::TempDir| {
+            std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
         };
-        server.wait_ready(wait_zone);
-        server
-    }
-
-    fn wait_ready(&mut self, zone: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("polyzone exited early ({status}); log:\n{}", self.log());
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = format!("exited early ({status}): {}", log_of(&dir));
+                return Err((dir, log));
             }
-            if soa_answers(self.addr, zone) {
-                return;
+            if soa_answers(addr, wait_zone) {
+                return Ok(Server {
+                    child,
+                    port,
+                    dir,
+                    addr,
+                });
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!(
-            "polyzone did not answer SOA for {zone} in 30 s; log:\n{}",
-            self.log()
-        );
+        let _ = child.kill();
+        let _ = child.wait();
+        let log = format!("no SOA answer for {wait_zone} in 30 s: {}", log_of(&dir));
+        Err((dir, log))
     }
 
     /// The server's stderr so far.
