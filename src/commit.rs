@@ -87,7 +87,10 @@ impl Engine {
         let mut engine = Engine {
             store,
             zones: HashMap::new(),
-            retention: RetentionPolicy::default(),
+            retention: RetentionPolicy {
+                max_diffs: config.server.journal_max_diffs,
+                max_bytes: config.server.journal_max_bytes,
+            },
             lock: Mutex::new(()),
         };
         let mut served = Vec::new();
@@ -479,6 +482,7 @@ impl Engine {
             }
         }
         let mut failed: Vec<Name> = Vec::new();
+        let mut committed: Vec<Name> = Vec::new();
         for (name, (version, diffs)) in work {
             if diffs.is_empty() {
                 continue;
@@ -490,7 +494,7 @@ impl Engine {
                 Ok(()) => {
                     self.write_back(zc, &version);
                     zone.publish(version);
-                    self.compact(&name);
+                    committed.push(name);
                 }
                 Err(e) => {
                     tracing::error!(zone = %name, "journal write failed, {} updates not applied: {e}", diffs.len());
@@ -509,6 +513,10 @@ impl Engine {
             } else {
                 rcode::NOERROR
             });
+        }
+        // Compaction rewrites a snapshot: after the answers, not before.
+        for name in committed {
+            self.compact(&name);
         }
     }
 }

@@ -131,6 +131,11 @@ pub struct ServerConfig {
     pub tcp_max_connections: usize,
     /// UDP worker threads per address; default: one per core.
     pub udp_workers: Option<usize>,
+    /// Journal retention: most diffs kept per zone (older ones are folded
+    /// into the snapshot).
+    pub journal_max_diffs: usize,
+    /// Journal retention: most bytes of diffs kept per zone.
+    pub journal_max_bytes: u64,
 }
 
 /// One `[[zone]]`.
@@ -177,6 +182,51 @@ struct RawServer {
     tcp_idle_timeout: Option<HumanDuration>,
     tcp_max_connections: Option<usize>,
     udp_workers: Option<usize>,
+    journal_max_diffs: Option<usize>,
+    journal_max_bytes: Option<ByteSize>,
+}
+
+/// A size written as a number of bytes or with a unit: `100MiB`, `512KiB`, `1GiB`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("`{s}` is not a size like 100MiB"))?;
+        let mult: u64 = match unit.trim() {
+            "" | "B" => 1,
+            "KiB" | "K" | "KB" => 1 << 10,
+            "MiB" | "M" | "MB" => 1 << 20,
+            "GiB" | "G" | "GB" => 1 << 30,
+            other => {
+                return Err(format!(
+                    "`{s}`: unknown unit `{other}` (use KiB, MiB or GiB)"
+                ))
+            }
+        };
+        Ok(ByteSize(n.saturating_mul(mult)))
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Bytes(u64),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
+            Raw::Bytes(n) => Ok(ByteSize(n)),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -263,6 +313,8 @@ impl Config {
                 .unwrap_or(HumanDuration(Duration::from_secs(10))),
             tcp_max_connections,
             udp_workers: s.udp_workers,
+            journal_max_diffs: s.journal_max_diffs.unwrap_or(1000).max(1),
+            journal_max_bytes: s.journal_max_bytes.map_or(100 << 20, |b| b.0),
         };
         let mut zones: Vec<ZoneConfig> = Vec::new();
         for (i, z) in raw.zone.into_iter().enumerate() {
@@ -449,6 +501,20 @@ mod tests {
         let e =
             parse("[[zone]]\nname = \"a.test\"\nfile = \"x\"\nserial = \"weekly\"\n").unwrap_err();
         assert!(e.to_string().contains("serial"), "{e}");
+    }
+
+    #[test]
+    fn journal_retention() {
+        let c =
+            parse("[server]\njournal_max_diffs = 10000\njournal_max_bytes = \"1GiB\"\n").unwrap();
+        assert_eq!(
+            (c.server.journal_max_diffs, c.server.journal_max_bytes),
+            (10000, 1 << 30)
+        );
+        let e = parse("[server]\njournal_max_bytes = \"1PB\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("journal_max_bytes"), "{e}");
     }
 
     #[test]
