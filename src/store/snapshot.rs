@@ -167,8 +167,9 @@ impl Store {
     }
 
     /// Folds the oldest diffs into a new snapshot until the journal is
-    /// within three quarters of `policy` (room for the next quarter before
-    /// compacting again), in one transaction: the new snapshot is the old
+    /// within half of `policy` (room for the next half before compacting
+    /// again: a compaction rewrites the whole snapshot, so it should come
+    /// once per many commits), in one transaction: the new snapshot is the old
     /// one with the folded diffs applied, at the serial where the kept
     /// diffs start. The served zone is the same before and after.
     pub fn compact(&self, zone: &Name, policy: &RetentionPolicy) -> Result<(), StoreError> {
@@ -237,7 +238,7 @@ fn over_policy(h: &ZoneHead, p: &RetentionPolicy) -> bool {
 
 /// How many of the oldest diffs must go so that the rest fits three
 /// quarters of `policy`: walks from the newest diff back while both
-/// limits hold. Trimming below the limit leaves room for a quarter of it
+/// limits hold. Trimming below the limit leaves room for half of it
 /// before the next compaction, so a zone at its limit does not get its
 /// whole snapshot rewritten on every commit.
 fn count_to_drop(
@@ -246,8 +247,8 @@ fn count_to_drop(
     head: &ZoneHead,
     policy: &RetentionPolicy,
 ) -> Result<u64, StoreError> {
-    let max_diffs = policy.max_diffs as u64 - policy.max_diffs as u64 / 4;
-    let max_bytes = policy.max_bytes - policy.max_bytes / 4;
+    let max_diffs = policy.max_diffs as u64 - policy.max_diffs as u64 / 2;
+    let max_bytes = policy.max_bytes - policy.max_bytes / 2;
     let mut kept = 0u64;
     let mut kept_bytes = 0u64;
     for item in journal

@@ -367,19 +367,19 @@ fn compaction_keeps_the_zone_and_bounds_the_journal() {
     store.compact(&apex(), &policy).unwrap();
     assert!(!store.needs_compaction(&apex(), &policy));
     let r = store.load(&apex()).unwrap().unwrap();
-    // Trimmed to three quarters of the limit.
-    assert_eq!(r.diffs.len(), 9);
-    assert_eq!(r.snapshot_serial, 42);
+    // Trimmed to half of the limit.
+    assert_eq!(r.diffs.len(), 6);
+    assert_eq!(r.snapshot_serial, 45);
     assert_eq!(r.into_version(&apex()).unwrap().records_canonical(), before);
     assert_eq!(store.zone_serial(&apex()), Some(51));
     // IXFR from before the new snapshot is gone, from after it works.
     assert_eq!(store.diffs_between(&apex(), 1, 51).unwrap(), None);
-    assert_eq!(store.diffs_between(&apex(), 41, 51).unwrap(), None);
+    assert_eq!(store.diffs_between(&apex(), 44, 51).unwrap(), None);
     assert_eq!(
-        store.diffs_between(&apex(), 42, 51).unwrap().unwrap().len(),
-        9
+        store.diffs_between(&apex(), 45, 51).unwrap().unwrap().len(),
+        6
     );
-    assert_eq!(store.history(&apex(), 100).unwrap().len(), 9);
+    assert_eq!(store.history(&apex(), 100).unwrap().len(), 6);
     // Three more appends stay within the limit: no compaction yet.
     for s in 51..54 {
         store
