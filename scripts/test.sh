@@ -75,6 +75,14 @@ log "cargo clippy"
 cargo clippy --all-targets -- -D warnings
 
 log "cargo test --release"
-cargo test --release -- --test-threads="${TEST_THREADS:-2}"
+# Unit, property and end-to-end tests (the crate has no doc tests to run).
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+cargo test --release --lib --bins --tests -- --test-threads="${TEST_THREADS:-2}" 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+passed=$(grep -E '^test result:' "$out" | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -E '^test result:' "$out" | sed -E 's/.* ([0-9]+) failed.*/\1/' | awk '{s+=$1} END {print s+0}')
+[ "$status" -eq 0 ] || { echo "${passed:-0} passed, ${failed:-0} failed"; exit "$status"; }
 
 log "all green in $(( $(date +%s) - start )) s"
+echo "${passed:-0} passed, ${failed:-0} failed"
