@@ -33,6 +33,59 @@ pub enum ConfigError {
     },
 }
 
+/// Parses `<number><unit>` (no unit = the first unit's multiplier, 1).
+fn parse_scaled(s: &str, units: &[(&str, u64)], what: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not {what}"))?;
+    let unit = unit.trim();
+    let mult = if unit.is_empty() {
+        1
+    } else {
+        units
+            .iter()
+            .find(|(u, _)| *u == unit)
+            .map(|(_, m)| *m)
+            .ok_or_else(|| {
+                let names: Vec<&str> = units.iter().map(|(u, _)| *u).collect();
+                format!("`{s}`: unknown unit `{unit}` (use {})", names.join(", "))
+            })?
+    };
+    Ok(n.saturating_mul(mult))
+}
+
+/// A config value written as text with a unit, or as a plain number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scaled {
+    Text(String),
+    Number(u64),
+}
+
+impl Scaled {
+    fn value(self, units: &[(&str, u64)], what: &str) -> Result<u64, String> {
+        match self {
+            Scaled::Text(t) => parse_scaled(&t, units, what),
+            Scaled::Number(n) => Ok(n),
+        }
+    }
+}
+
+const DURATION_UNITS: [(&str, u64); 5] = [
+    ("s", 1),
+    ("m", 60),
+    ("h", 3600),
+    ("d", 86_400),
+    ("w", 604_800),
+];
+const SIZE_UNITS: [(&str, u64); 4] = [
+    ("B", 1),
+    ("KiB", 1 << 10),
+    ("MiB", 1 << 20),
+    ("GiB", 1 << 30),
+];
+
 /// A duration written `90s`, `15m`, `2h`, `14d` or `1w` (or plain seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HumanDuration(pub Duration);
@@ -40,40 +93,30 @@ pub struct HumanDuration(pub Duration);
 impl std::str::FromStr for HumanDuration {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (num, unit) = s.split_at(split);
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("`{s}` is not a duration like 90s, 15m, 14d"))?;
-        let mult = match unit {
-            "" | "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            "w" => 604_800,
-            _ => {
-                return Err(format!(
-                    "`{s}`: unknown unit `{unit}` (use s, m, h, d or w)"
-                ))
-            }
-        };
-        Ok(HumanDuration(Duration::from_secs(n.saturating_mul(mult))))
+        parse_scaled(s, &DURATION_UNITS, "a duration like 90s, 15m, 14d")
+            .map(|n| HumanDuration(Duration::from_secs(n)))
     }
 }
 
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Secs(u64),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
-            Raw::Secs(n) => Ok(HumanDuration(Duration::from_secs(n))),
-        }
+        Scaled::deserialize(d)?
+            .value(&DURATION_UNITS, "a duration like 90s, 15m, 14d")
+            .map(|n| HumanDuration(Duration::from_secs(n)))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A size written as a number of bytes or with a unit: `100MiB`, `512KiB`, `1GiB`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Scaled::deserialize(d)?
+            .value(&SIZE_UNITS, "a size like 100MiB")
+            .map(ByteSize)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -184,49 +227,6 @@ struct RawServer {
     udp_workers: Option<usize>,
     journal_max_diffs: Option<usize>,
     journal_max_bytes: Option<ByteSize>,
-}
-
-/// A size written as a number of bytes or with a unit: `100MiB`, `512KiB`, `1GiB`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteSize(pub u64);
-
-impl std::str::FromStr for ByteSize {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (num, unit) = s.split_at(split);
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("`{s}` is not a size like 100MiB"))?;
-        let mult: u64 = match unit.trim() {
-            "" | "B" => 1,
-            "KiB" | "K" | "KB" => 1 << 10,
-            "MiB" | "M" | "MB" => 1 << 20,
-            "GiB" | "G" | "GB" => 1 << 30,
-            other => {
-                return Err(format!(
-                    "`{s}`: unknown unit `{other}` (use KiB, MiB or GiB)"
-                ))
-            }
-        };
-        Ok(ByteSize(n.saturating_mul(mult)))
-    }
-}
-
-impl<'de> Deserialize<'de> for ByteSize {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Bytes(u64),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
-            Raw::Bytes(n) => Ok(ByteSize(n)),
-        }
-    }
 }
 
 #[derive(Deserialize)]
