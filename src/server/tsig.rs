@@ -462,14 +462,7 @@ pub fn verify_request(msg: &[u8], keys: &KeyRing, now: u64) -> TsigOutcome {
     // §5.2.2: the MAC.
     let mut mac = MacState::new(alg, &key.secret);
     mac.message_without_tsig(msg, rec.start, rec.original_id);
-    mac.variables(
-        &rec.key_name,
-        &rec.algorithm,
-        rec.time_signed,
-        rec.fudge,
-        rec.error,
-        &rec.other,
-    );
+    mac.variables_of(&rec);
     if !wire::mac_matches(&mac.finalize(), &rec.mac) {
         return invalid(TsigError::BadSig, ctx);
     }
@@ -617,14 +610,7 @@ pub fn verify_response(
     let mut mac = MacState::new(key.algorithm, &key.secret);
     mac.prior_mac(request_mac);
     mac.message_without_tsig(msg, rec.start, rec.original_id);
-    mac.variables(
-        &rec.key_name,
-        &rec.algorithm,
-        rec.time_signed,
-        rec.fudge,
-        rec.error,
-        &rec.other,
-    );
+    mac.variables_of(&rec);
     finish_response_check(&rec, mac, now)
 }
 

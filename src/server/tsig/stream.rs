@@ -169,14 +169,7 @@ impl TsigStreamVerifier {
         if self.signed_any {
             mac.timers(rec.time_signed, rec.fudge);
         } else {
-            mac.variables(
-                &rec.key_name,
-                &rec.algorithm,
-                rec.time_signed,
-                rec.fudge,
-                rec.error,
-                &rec.other,
-            );
+            mac.variables_of(&rec);
         }
         let verified = finish_response_check(&rec, mac, now)?;
         self.prior_mac = verified.mac;

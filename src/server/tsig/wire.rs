@@ -304,6 +304,18 @@ impl MacState {
         self.update(other);
     }
 
+    /// The TSIG variables of a received record.
+    pub fn variables_of(&mut self, rec: &TsigRecord) {
+        self.variables(
+            &rec.key_name,
+            &rec.algorithm,
+            rec.time_signed,
+            rec.fudge,
+            rec.error,
+            &rec.other,
+        );
+    }
+
     /// The TSIG timers only (RFC 8945 §4.3.3), for messages after the
     /// first of a stream.
     pub fn timers(&mut self, time_signed: u64, fudge: u16) {
