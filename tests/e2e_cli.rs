@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::{polyzone_bin, require, Server};
+use common::{polyzone_bin, require, wait_for, Server};
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CONFIG: &str = r#"
 [server]
@@ -157,20 +157,6 @@ fn check_names_an_unknown_config_key() {
 
 // ---------------------------------------------------------------------------
 // polyzone serve: signals
-
-/// Polls `cond` every 50 ms for up to `limit`; true as soon as it holds.
-fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// The SOA serial the server answers now, if any.
 fn serial(s: &Server) -> Option<u32> {

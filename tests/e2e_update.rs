@@ -16,7 +16,7 @@ mod nsupdate;
 mod tsig;
 
 use base64::Engine as _;
-use common::{require, Server};
+use common::{require, wait_for, Server};
 use nsupdate::{generate_key, send, Client};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{SocketAddr, UdpSocket};
@@ -178,20 +178,6 @@ fn snapshot(s: &Server) -> Vec<(String, Vec<String>)> {
         .iter()
         .map(|(n, t)| (format!("{n} {t}"), rrset(s, n, t)))
         .collect()
-}
-
-/// Polls `cond` every 20 ms for up to `limit`.
-fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// One update session: sends updates and checks the rcode and the serial

@@ -215,3 +215,17 @@ pub fn soa_answers(addr: SocketAddr, zone: &str) -> bool {
         _ => false,
     }
 }
+
+/// Polls `cond` every 20 ms for up to `limit`; true as soon as it holds.
+pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
