@@ -169,7 +169,7 @@ impl<'a> Answer<'a, '_> {
     /// Finds what `lc` (lowercase wire, inside the zone) leads to.
     fn lookup(&self, lc: &[u8], qtype: RType) -> Lookup<'a> {
         let v = self.v;
-        let rel = label_count(lc).saturating_sub(v.apex().label_count());
+        let rel = label_count(lc).saturating_sub(v.apex_labels());
         let mut ce_wire = v.apex().as_wire();
         // Ancestors strictly between the apex and the name, top down.
         for k in (1..rel).rev() {

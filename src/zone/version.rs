@@ -49,6 +49,8 @@ pub(crate) fn hash_name(wire: &[u8]) -> u64 {
 #[derive(Clone)]
 pub struct ZoneVersion {
     apex: Name,
+    /// Labels of the apex, counted once (every lookup needs it).
+    apex_labels: usize,
     class: Class,
     serial: u32,
     neg_ttl: u32,
@@ -88,8 +90,10 @@ impl ZoneVersion {
         nodes: NodeTable,
         records: usize,
     ) -> Result<ZoneVersion, ZoneError> {
+        let apex_labels = apex.label_count();
         let mut v = ZoneVersion {
             apex,
+            apex_labels,
             class,
             serial: 0,
             neg_ttl: 0,
@@ -123,6 +127,11 @@ impl ZoneVersion {
         self.serial = fields.serial;
         self.neg_ttl = neg_ttl;
         Ok(())
+    }
+
+    /// Number of labels of the apex name.
+    pub fn apex_labels(&self) -> usize {
+        self.apex_labels
     }
 
     /// The zone's apex name (case as in the zone file).
