@@ -223,6 +223,7 @@ impl Engine {
             self.remember_file(zc, &new_file, &new_records)?;
             return Ok(None);
         }
+        let diff = self.seal(zc, &current, diff)?;
         let meta = CommitMeta {
             time: now(),
             who: "file-reload".into(),
@@ -278,15 +279,18 @@ impl Engine {
             .map_err(|_| CommitError::Invalid("writer lock poisoned".into()))?;
         self.ensure_snapshot(zc, z)?;
         let current = z.current();
-        let (diffs, out) = make(&current)?;
-        if diffs.is_empty() {
+        let (made, out) = make(&current)?;
+        if made.is_empty() {
             return Ok(out);
         }
         let mut version = (*current).clone();
-        for (d, _) in &diffs {
+        let mut diffs = Vec::with_capacity(made.len());
+        for (d, meta) in made {
+            let d = self.seal(zc, &version, d)?;
             version = version
-                .apply(d)
+                .apply(&d)
                 .map_err(|e| CommitError::Invalid(e.to_string()))?;
+            diffs.push((d, meta));
         }
         self.store.append(&zc.name, &diffs)?;
         self.write_back(zc, &version);
@@ -312,6 +316,19 @@ impl Engine {
         if let Err(e) = result {
             tracing::error!(zone = %zc.name, "zonefile_sync failed: {e}");
         }
+    }
+
+    /// The last step before a diff is applied and journaled: whatever
+    /// the zone's own machinery adds to every change goes here, so that one
+    /// serial carries the whole change (DNSSEC: the new signatures and the
+    /// repaired NSEC/NSEC3 links). `before` is the version it applies to.
+    fn seal(
+        &self,
+        _zc: &ZoneConfig,
+        _before: &ZoneVersion,
+        diff: Diff,
+    ) -> Result<Diff, CommitError> {
+        Ok(diff)
     }
 
     fn compact(&self, zone: &Name) {
@@ -458,6 +475,16 @@ impl Engine {
                 .or_insert_with(|| ((*zone.current()).clone(), Vec::new()));
             let outcome =
                 process_update(&req, &entry.0, job.key.as_ref(), &zc.update, zc.serial, now);
+            let outcome = match outcome {
+                UpdateOutcome::Commit(diff) => match self.seal(zc, &entry.0, diff) {
+                    Ok(d) => UpdateOutcome::Commit(d),
+                    Err(e) => {
+                        tracing::error!(zone = %zc.name, "cannot complete an accepted update: {e}");
+                        UpdateOutcome::Refuse(rcode::SERVFAIL)
+                    }
+                },
+                other => other,
+            };
             match outcome {
                 UpdateOutcome::Commit(diff) => match entry.0.apply(&diff) {
                     Ok(next) => {

@@ -28,13 +28,18 @@ pub use version::ZoneVersion;
 pub struct Zone {
     name: Name,
     current: ArcSwap<ZoneVersion>,
+    /// The serial of each published version, for whoever follows the zone
+    /// (NOTIFY, provider sync): they wake on a change and read `current`.
+    serial: tokio::sync::watch::Sender<u32>,
 }
 
 impl Zone {
     pub fn new(version: ZoneVersion) -> Zone {
+        let (serial, _) = tokio::sync::watch::channel(version.serial());
         Zone {
             name: version.apex().clone(),
             current: ArcSwap::from_pointee(version),
+            serial,
         }
     }
     /// The zone's apex.
@@ -49,8 +54,16 @@ impl Zone {
     pub fn load(&self) -> arc_swap::Guard<Arc<ZoneVersion>> {
         self.current.load()
     }
-    /// Publishes a new version.
+    /// Publishes a new version and tells the followers its serial.
     pub fn publish(&self, version: ZoneVersion) {
+        let serial = version.serial();
         self.current.store(Arc::new(version));
+        self.serial.send_replace(serial);
+    }
+    /// Follows the zone: the receiver sees the serial of every published
+    /// version (intermediate ones may be skipped when they come quickly,
+    /// which is what NOTIFY and sync want: only the latest matters).
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u32> {
+        self.serial.subscribe()
     }
 }
