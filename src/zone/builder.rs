@@ -121,7 +121,8 @@ impl ZoneBuilder {
             return Ok(AddOutcome::Duplicate);
         }
         self.records += 1;
-        if set.ttl != rec.ttl {
+        // RRSIGs keep the TTL of what they cover (see Node::record_ttl).
+        if set.ttl != rec.ttl && rec.rtype != RType::RRSIG {
             return Ok(AddOutcome::TtlMismatch {
                 kept: set.ttl,
                 given: rec.ttl,

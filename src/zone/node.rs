@@ -236,6 +236,23 @@ impl Node {
         self.rrsets().find(|s| s.rtype == rtype)
     }
 
+    /// The TTL a record of `set` is given on output (answers, transfers,
+    /// exports, snapshots). All RRSIGs at a name share one stored RRset, but
+    /// each signature takes the TTL of the RRset it covers (RFC 4034 §3),
+    /// so the stored RRSIG TTL is never used: a signature over a type the
+    /// node does not have falls back to its Original TTL field, capped by
+    /// the stored TTL.
+    pub fn record_ttl(&self, set: &RRsetRef<'_>, rdata: &[u8]) -> u32 {
+        if set.rtype != RType::RRSIG || rdata.len() < 8 {
+            return set.ttl;
+        }
+        let covered = RType(u16::from_be_bytes([rdata[0], rdata[1]]));
+        match self.get(covered) {
+            Some(c) => c.ttl,
+            None => u32::from_be_bytes([rdata[4], rdata[5], rdata[6], rdata[7]]).min(set.ttl),
+        }
+    }
+
     /// True when an RRset of this type exists.
     pub fn has(&self, rtype: RType) -> bool {
         let base = self.hdr_start() + 5;

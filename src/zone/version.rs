@@ -218,7 +218,7 @@ impl ZoneVersion {
                     out.push(Record {
                         owner: owner.clone(),
                         class: self.class,
-                        ttl: set.ttl,
+                        ttl: node.record_ttl(&set, rd),
                         rtype: set.rtype,
                         rdata: rd.into(),
                     });
