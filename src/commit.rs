@@ -63,6 +63,10 @@ pub struct Engine {
     zones: HashMap<Name, (ZoneConfig, Arc<Zone>)>,
     retention: RetentionPolicy,
     lock: Mutex<()>,
+    /// The snapshot thread's queue, once it runs (see [`Engine::spawn_writer`]).
+    snapshot_queue: Mutex<Option<std::sync::mpsc::Sender<Name>>>,
+    /// Zones queued for a snapshot, so a busy zone is queued once.
+    snapshot_pending: Mutex<std::collections::HashSet<Name>>,
 }
 
 /// Seconds since the epoch.
@@ -83,15 +87,19 @@ impl Engine {
                 config.server.data_dir.display()
             ))
         })?;
-        let store = Store::open(&config.server.data_dir)?;
+        let mut store = Store::open(&config.server.data_dir)?;
+        let retention = RetentionPolicy {
+            max_diffs: config.server.journal_max_diffs,
+            max_bytes: config.server.journal_max_bytes,
+        };
+        store.set_retention(retention);
         let mut engine = Engine {
             store,
             zones: HashMap::new(),
-            retention: RetentionPolicy {
-                max_diffs: config.server.journal_max_diffs,
-                max_bytes: config.server.journal_max_bytes,
-            },
+            retention,
             lock: Mutex::new(()),
+            snapshot_queue: Mutex::new(None),
+            snapshot_pending: Mutex::new(Default::default()),
         };
         let mut served = Vec::new();
         for zc in &config.zones {
@@ -331,12 +339,81 @@ impl Engine {
         Ok(diff)
     }
 
+    /// Queues a new snapshot of the zone when its journal is due one
+    /// (see `store/snapshot.rs`); without a snapshot thread (tools, tests)
+    /// it is written at once.
     fn compact(&self, zone: &Name) {
-        if self.store.needs_compaction(zone, &self.retention) {
-            if let Err(e) = self.store.compact(zone, &self.retention) {
-                tracing::warn!(%zone, "journal compaction failed: {e}");
+        if !self.store.needs_snapshot(zone, &self.retention) {
+            return;
+        }
+        if let Ok(queue) = self.snapshot_queue.lock() {
+            if let Some(queue) = queue.as_ref() {
+                let fresh = self
+                    .snapshot_pending
+                    .lock()
+                    .is_ok_and(|mut p| p.insert(zone.clone()));
+                if fresh && queue.send(zone.clone()).is_err() {
+                    tracing::warn!(%zone, "the snapshot thread is gone");
+                }
+                return;
             }
         }
+        self.snapshot_now(zone);
+    }
+
+    /// Encodes the served version of a zone and installs it as the
+    /// store's snapshot. Needs no lock: the version is immutable and the
+    /// store checks that its serial is still in the journal's chain.
+    fn snapshot_now(&self, zone: &Name) {
+        let Ok((_, z)) = self.zone(zone) else { return };
+        let version = z.current();
+        let started = std::time::Instant::now();
+        let records = version.records_canonical();
+        let bytes = match encode_snapshot(version.serial(), &records) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(%zone, "cannot encode a snapshot: {e}");
+                return;
+            }
+        };
+        drop(records);
+        match self
+            .store
+            .install_snapshot(zone, version.serial(), &bytes, &self.retention)
+        {
+            Ok(true) => {
+                tracing::info!(%zone, serial = version.serial(), bytes = bytes.len(), ms = started.elapsed().as_millis() as u64, "snapshot written")
+            }
+            Ok(false) => tracing::debug!(%zone, serial = version.serial(), "snapshot superseded"),
+            Err(e) => tracing::warn!(%zone, "cannot write a snapshot: {e}"),
+        }
+    }
+
+    /// The snapshot thread: writes queued snapshots at a lower CPU
+    /// priority than serving.
+    fn spawn_snapshotter(self: &Arc<Self>) -> std::io::Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel::<Name>();
+        let engine = self.clone();
+        std::thread::Builder::new()
+            .name("snapshotter".into())
+            .spawn(move || {
+                // SAFETY: plain syscalls on the calling thread.
+                unsafe {
+                    let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                    libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+                }
+                while let Ok(zone) = rx.recv() {
+                    engine.snapshot_now(&zone);
+                    if let Ok(mut p) = engine.snapshot_pending.lock() {
+                        p.remove(&zone);
+                    }
+                    release_free_memory();
+                }
+            })?;
+        if let Ok(mut q) = self.snapshot_queue.lock() {
+            *q = Some(tx);
+        }
+        Ok(())
     }
 
     /// Newest-first history of a zone.
@@ -414,6 +491,7 @@ impl Engine {
     /// Starts the writer thread; updates sent to the returned channel are
     /// processed in arrival order, batched while the disk is busy.
     pub fn spawn_writer(self: &Arc<Self>) -> std::io::Result<std::sync::mpsc::Sender<UpdateJob>> {
+        self.spawn_snapshotter()?;
         let (tx, rx) = std::sync::mpsc::channel::<UpdateJob>();
         let engine = self.clone();
         std::thread::Builder::new()
@@ -541,7 +619,6 @@ impl Engine {
                 rcode::NOERROR
             });
         }
-        // Compaction rewrites a snapshot: after the answers, not before.
         for name in committed {
             self.compact(&name);
         }

@@ -13,7 +13,8 @@
 //!            n_removed u32, n_added u32, removed records, added records
 //! snapshot:  serial u32, n u32, records
 //! head:      snapshot_serial u32, last_serial u32, first_seq u64, next_seq u64,
-//!            diff_count u64, diff_bytes u64
+//!            diff_count u64, diff_bytes u64, snapshot_seq u64 (absent in heads
+//!            written before it existed: then it equals first_seq)
 //! record:    owner, class u16, type u16, ttl u32, rdlen u16, rdata
 //! owner:     0x00 (same owner as the record before) | 0x01 name_len u8, name (wire form)
 //! ```
@@ -101,6 +102,10 @@ pub struct ZoneHead {
     pub diff_count: u64,
     /// Sum of the encoded sizes of the diffs kept.
     pub diff_bytes: u64,
+    /// Sequence number of the first diff after the snapshot: restoring
+    /// replays `snapshot_seq..next_seq`; the diffs before it are kept for
+    /// history and IXFR only (`first_seq <= snapshot_seq <= next_seq`).
+    pub snapshot_seq: u64,
 }
 
 // ---- encoding ----
@@ -209,6 +214,7 @@ pub fn encode_head(h: &ZoneHead) -> Vec<u8> {
     w.u64(h.next_seq);
     w.u64(h.diff_count);
     w.u64(h.diff_bytes);
+    w.u64(h.snapshot_seq);
     w.finish()
 }
 
@@ -374,13 +380,21 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<(u32, Vec<Record>), CodecError> {
 /// Decodes a zone head.
 pub fn decode_head(bytes: &[u8]) -> Result<ZoneHead, CodecError> {
     let mut r = Reader::open(bytes, Kind::Head)?;
-    let h = ZoneHead {
+    let mut h = ZoneHead {
         snapshot_serial: r.u32("snapshot serial")?,
         last_serial: r.u32("last serial")?,
         first_seq: r.u64("first sequence number")?,
         next_seq: r.u64("next sequence number")?,
         diff_count: r.u64("diff count")?,
         diff_bytes: r.u64("diff bytes")?,
+        snapshot_seq: 0,
+    };
+    // Heads written before history outlived the snapshot end here: their
+    // journal started at the snapshot.
+    h.snapshot_seq = if r.buf.is_empty() {
+        h.first_seq
+    } else {
+        r.u64("snapshot sequence number")?
     };
     r.end()?;
     Ok(h)
@@ -498,7 +512,8 @@ mod tests {
         #[test]
         fn head_round_trip(a in any::<u32>(), b in any::<u32>(), c in any::<u64>(), d in any::<u64>()) {
             let h = ZoneHead { snapshot_serial: a, last_serial: b, first_seq: c, next_seq: d,
-                               diff_count: c ^ d, diff_bytes: d.rotate_left(7) };
+                               diff_count: c ^ d, diff_bytes: d.rotate_left(7),
+                               snapshot_seq: c.rotate_left(3) };
             prop_assert_eq!(decode_head(&encode_head(&h)).unwrap(), h);
         }
 
@@ -537,6 +552,27 @@ mod tests {
         }
     }
 
+    /// A head from before `snapshot_seq` existed: its journal started at
+    /// the snapshot.
+    #[test]
+    fn old_head_without_snapshot_seq() {
+        let h = ZoneHead {
+            snapshot_serial: 7,
+            last_serial: 9,
+            first_seq: 40,
+            next_seq: 42,
+            diff_count: 2,
+            diff_bytes: 300,
+            snapshot_seq: 1234,
+        };
+        let new = encode_head(&h);
+        let mut old = new[..new.len() - 4 - 8].to_vec();
+        let crc = crc32fast::hash(&old);
+        old.extend_from_slice(&crc.to_be_bytes());
+        let decoded = decode_head(&old).unwrap();
+        assert_eq!(decoded, ZoneHead { snapshot_seq: 40, ..h });
+    }
+
     #[test]
     fn refuses_unknown_version_and_kind() {
         let mut b = encode_head(&ZoneHead {
@@ -546,6 +582,7 @@ mod tests {
             next_seq: 0,
             diff_count: 0,
             diff_bytes: 0,
+            snapshot_seq: 0,
         });
         assert!(matches!(decode_snapshot(&b), Err(CodecError::Kind { .. })));
         b[0] = 9;

@@ -88,6 +88,9 @@ impl Store {
                 head.diff_bytes += bytes.len() as u64;
                 head.last_serial = diff.serial_to;
             }
+            drop(journal);
+            drop(serials);
+            super::snapshot::trim(&txn, &key, &mut head, &self.retention)?;
             zones.insert(key.as_slice(), codec::encode_head(&head).as_slice())?;
         }
         // Dropping the transaction on any error above aborts it.

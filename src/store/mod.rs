@@ -18,9 +18,11 @@
 //! at the snapshot's serial). The zone at its newest serial is the
 //! snapshot with every diff applied.
 //!
-//! [`Store::compact`] folds the oldest diffs into a new snapshot and
-//! deletes them, so the journal stays within a [`RetentionPolicy`]; IXFR
-//! and history then reach back only to the new snapshot.
+//! The journal may reach back before the snapshot: diffs the snapshot
+//! already holds are kept for history and IXFR until the
+//! [`RetentionPolicy`] drops them. A new snapshot is written from the
+//! served version by a background thread ([`Store::install_snapshot`]),
+//! so no commit ever waits for the whole zone to be encoded.
 //!
 //! # Data format
 //!
@@ -160,8 +162,8 @@ pub struct HistoryEntry {
     pub removed: usize,
 }
 
-/// How much journal to keep per zone before [`Store::compact`] folds the
-/// oldest diffs into the snapshot.
+/// How much journal to keep per zone: the oldest diffs beyond it are
+/// dropped once a snapshot holds them (see `snapshot.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetentionPolicy {
     /// Most diffs kept.
@@ -283,6 +285,8 @@ from_redb!(
 pub struct Store {
     db: Database,
     path: PathBuf,
+    /// How much history [`Store::append`] keeps (see [`RetentionPolicy`]).
+    retention: RetentionPolicy,
 }
 
 impl std::fmt::Debug for Store {
@@ -311,9 +315,18 @@ impl Store {
                 path: path.clone(),
                 source,
             })?;
-        let store = Store { db, path };
+        let store = Store {
+            db,
+            path,
+            retention: RetentionPolicy::default(),
+        };
         store.create_tables()?;
         Ok(store)
+    }
+
+    /// Sets how much history appends keep from now on.
+    pub fn set_retention(&mut self, policy: RetentionPolicy) {
+        self.retention = policy;
     }
 
     /// The path of the store file.

@@ -1,6 +1,19 @@
 //! Snapshots (a full copy of a zone at one serial), loading a zone's
-//! snapshot and journal, and compaction (folding the oldest diffs into a
-//! new snapshot).
+//! snapshot and journal, and keeping the journal bounded.
+//!
+//! Two separate jobs keep a journal small, because they cost very
+//! different amounts:
+//! - a new **snapshot** costs the whole zone (every record encoded and
+//!   written). The writer never does it: a background thread encodes the
+//!   served version it already has in memory and installs it with
+//!   [`Store::install_snapshot`], which only has to point the zone head at
+//!   it. Restoring then replays only the diffs after it.
+//! - **trimming** drops the oldest diffs beyond the [`RetentionPolicy`],
+//!   but only those the snapshot already contains; it costs a few deletes
+//!   and runs with every append and every snapshot.
+//!
+//! So history (and IXFR) reaches back up to the policy, restoring replays
+//! at most about half of it, and no commit waits for a snapshot.
 
 use redb::{ReadableDatabase, ReadableTable};
 
@@ -86,6 +99,7 @@ impl Store {
                 next_seq,
                 diff_count: 0,
                 diff_bytes: 0,
+                snapshot_seq: next_seq,
             };
             txn.open_table(SNAPSHOTS)?
                 .insert(key.as_slice(), bytes.as_slice())?;
@@ -115,10 +129,11 @@ impl Store {
             });
         }
         let journal = txn.open_table(JOURNAL)?;
-        let mut diffs = Vec::with_capacity(head.diff_count.min(1 << 20) as usize);
+        let replayed = head.next_seq.saturating_sub(head.snapshot_seq);
+        let mut diffs = Vec::with_capacity(replayed.min(1 << 20) as usize);
         let mut at = snapshot_serial;
         for item in
-            journal.range((key.as_slice(), head.first_seq)..(key.as_slice(), head.next_seq))?
+            journal.range((key.as_slice(), head.snapshot_seq)..(key.as_slice(), head.next_seq))?
         {
             let (k, v) = item?;
             let seq = k.value().1;
@@ -133,7 +148,7 @@ impl Store {
             at = diff.serial_to;
             diffs.push(diff);
         }
-        if at != head.last_serial || diffs.len() as u64 != head.diff_count {
+        if at != head.last_serial || diffs.len() as u64 != replayed {
             return Err(StoreError::Replay {
                 zone: zone_str(zone),
                 serial: at,
@@ -141,7 +156,7 @@ impl Store {
                     "the journal ends at serial {at} with {} diffs, the zone head says {} with {}",
                     diffs.len(),
                     head.last_serial,
-                    head.diff_count
+                    replayed
                 ),
             });
         }
@@ -152,12 +167,13 @@ impl Store {
         }))
     }
 
-    /// True when the zone's journal is over `policy`; cheap (reads the
-    /// zone head only). A read error counts as "no" and is logged:
-    /// compaction would meet the same error and report it.
-    pub fn needs_compaction(&self, zone: &Name, policy: &RetentionPolicy) -> bool {
+    /// True when the zone is due a new snapshot: restoring would replay
+    /// half of what `policy` keeps, or the journal is over its byte limit
+    /// and only a newer snapshot lets trimming proceed. Cheap (reads the
+    /// zone head only); a read error counts as "no" and is logged.
+    pub fn needs_snapshot(&self, zone: &Name, policy: &RetentionPolicy) -> bool {
         match self.head(zone) {
-            Ok(Some(h)) => over_policy(&h, policy),
+            Ok(Some(h)) => due_snapshot(&h, policy),
             Ok(None) => false,
             Err(e) => {
                 tracing::warn!(zone = %zone, "cannot read the journal head: {e}");
@@ -166,13 +182,82 @@ impl Store {
         }
     }
 
-    /// Folds the oldest diffs into a new snapshot until the journal is
-    /// within half of `policy` (room for the next half before compacting
-    /// again: a compaction rewrites the whole snapshot, so it should come
-    /// once per many commits), in one transaction: the new snapshot is the old
-    /// one with the folded diffs applied, at the serial where the kept
-    /// diffs start. The served zone is the same before and after.
+    /// Makes `snapshot` (an [`codec::encode_snapshot`] of the zone at
+    /// `serial`, which a caller built from a version it serves) the zone's
+    /// snapshot, then trims the journal to `policy`. `serial` must be one
+    /// the journal passed through since the current snapshot: the newest
+    /// serial, or the start of a diff after the snapshot. Returns `false`
+    /// and changes nothing when it is not (the zone moved on past a full
+    /// replacement, or a newer snapshot is already installed), so a slow
+    /// background snapshot can never roll a zone back.
+    pub fn install_snapshot(
+        &self,
+        zone: &Name,
+        serial: u32,
+        snapshot: &[u8],
+        policy: &RetentionPolicy,
+    ) -> Result<bool, StoreError> {
+        let key = zone_key(zone);
+        let txn = self.begin_write()?;
+        {
+            let mut zones = txn.open_table(ZONES)?;
+            let Some(mut head) = read_head(&zones, zone, &key)? else {
+                return Ok(false);
+            };
+            let after = if serial == head.last_serial {
+                head.next_seq
+            } else {
+                match txn.open_table(SERIALS)?.get((key.as_slice(), serial))? {
+                    Some(seq) => seq.value(),
+                    None => return Ok(false),
+                }
+            };
+            if after <= head.snapshot_seq || after > head.next_seq {
+                return Ok(false);
+            }
+            txn.open_table(SNAPSHOTS)?
+                .insert(key.as_slice(), snapshot)?;
+            head.snapshot_serial = serial;
+            head.snapshot_seq = after;
+            trim(&txn, &key, &mut head, policy)?;
+            zones.insert(key.as_slice(), codec::encode_head(&head).as_slice())?;
+        }
+        txn.commit()?;
+        Ok(true)
+    }
+
+    /// Folds every diff into a new snapshot read back from the store and
+    /// trims the journal to `policy`: the offline form of what the server
+    /// does with [`Store::install_snapshot`] (it costs a full replay).
     pub fn compact(&self, zone: &Name, policy: &RetentionPolicy) -> Result<(), StoreError> {
+        let Some(restored) = self.load(zone)? else {
+            return Ok(());
+        };
+        if restored.diffs.is_empty() {
+            return self.trim_journal(zone, policy);
+        }
+        let mut replay = Replay::new(zone, restored.snapshot_serial, restored.records);
+        for diff in &restored.diffs {
+            replay.apply(diff).map_err(|reason| StoreError::Replay {
+                zone: zone_str(zone),
+                serial: diff.serial_from,
+                reason,
+            })?;
+        }
+        let serial = replay.serial();
+        let records = replay.into_sorted_records();
+        let bytes =
+            codec::encode_snapshot(serial, &records).map_err(|source| StoreError::Encode {
+                zone: zone_str(zone),
+                what: format!("snapshot at serial {serial}"),
+                source,
+            })?;
+        self.install_snapshot(zone, serial, &bytes, policy)?;
+        Ok(())
+    }
+
+    /// Drops the oldest diffs beyond `policy` that the snapshot holds.
+    pub fn trim_journal(&self, zone: &Name, policy: &RetentionPolicy) -> Result<(), StoreError> {
         let key = zone_key(zone);
         let txn = self.begin_write()?;
         {
@@ -180,45 +265,9 @@ impl Store {
             let Some(mut head) = read_head(&zones, zone, &key)? else {
                 return Ok(());
             };
-            if !over_policy(&head, policy) {
-                return Ok(());
+            if trim(&txn, &key, &mut head, policy)? {
+                zones.insert(key.as_slice(), codec::encode_head(&head).as_slice())?;
             }
-            let mut journal = txn.open_table(JOURNAL)?;
-            let drop = count_to_drop(&journal, &key, &head, policy)?;
-            if drop == 0 {
-                return Ok(());
-            }
-            let mut snapshots = txn.open_table(SNAPSHOTS)?;
-            let (serial, records) = read_snapshot(&snapshots, zone, &key)?;
-            let mut replay = Replay::new(zone, serial, records);
-            let mut dropped_bytes = 0u64;
-            let end = head.first_seq + drop;
-            for item in journal.range((key.as_slice(), head.first_seq)..(key.as_slice(), end))? {
-                let (k, v) = item?;
-                dropped_bytes += v.value().len() as u64;
-                let (diff, _) = decode_entry(zone, k.value().1, v.value())?;
-                replay.apply(&diff).map_err(|reason| StoreError::Replay {
-                    zone: zone_str(zone),
-                    serial: diff.serial_from,
-                    reason,
-                })?;
-            }
-            let new_serial = replay.serial();
-            let records = replay.into_sorted_records();
-            let bytes = codec::encode_snapshot(new_serial, &records).map_err(|source| {
-                StoreError::Encode {
-                    zone: zone_str(zone),
-                    what: format!("snapshot at serial {new_serial}"),
-                    source,
-                }
-            })?;
-            snapshots.insert(key.as_slice(), bytes.as_slice())?;
-            drop_journal_range(&mut journal, &txn, &key, head.first_seq, end)?;
-            head.snapshot_serial = new_serial;
-            head.first_seq = end;
-            head.diff_count -= drop;
-            head.diff_bytes = head.diff_bytes.saturating_sub(dropped_bytes);
-            zones.insert(key.as_slice(), codec::encode_head(&head).as_slice())?;
         }
         txn.commit()?;
         Ok(())
@@ -232,38 +281,62 @@ impl Store {
     }
 }
 
-fn over_policy(h: &ZoneHead, p: &RetentionPolicy) -> bool {
-    h.diff_count > p.max_diffs as u64 || h.diff_bytes > p.max_bytes
+/// See [`Store::needs_snapshot`].
+fn due_snapshot(h: &ZoneHead, p: &RetentionPolicy) -> bool {
+    let since = h.next_seq.saturating_sub(h.snapshot_seq);
+    since > 0 && (since >= (p.max_diffs as u64 / 2).max(1) || h.diff_bytes > p.max_bytes)
 }
 
-/// How many of the oldest diffs must go so that the rest fits three
-/// quarters of `policy`: walks from the newest diff back while both
-/// limits hold. Trimming below the limit leaves room for half of it
-/// before the next compaction, so a zone at its limit does not get its
-/// whole snapshot rewritten on every commit.
-fn count_to_drop(
-    journal: &impl ReadableTable<(&'static [u8], u64), &'static [u8]>,
+/// Drops diffs from the old end of the journal while it is over `policy`,
+/// never one after the snapshot (restoring needs those). Updates `head`;
+/// `true` when something was dropped. A zone at its limit drops one or
+/// two diffs per append, so the cost is spread evenly.
+pub(super) fn trim(
+    txn: &redb::WriteTransaction,
     key: &[u8],
-    head: &ZoneHead,
+    head: &mut ZoneHead,
     policy: &RetentionPolicy,
-) -> Result<u64, StoreError> {
-    let max_diffs = policy.max_diffs as u64 - policy.max_diffs as u64 / 2;
-    let max_bytes = policy.max_bytes - policy.max_bytes / 2;
-    let mut kept = 0u64;
-    let mut kept_bytes = 0u64;
-    for item in journal
-        .range((key, head.first_seq)..(key, head.next_seq))?
-        .rev()
-    {
-        let (_, v) = item?;
-        let len = v.value().len() as u64;
-        if kept >= max_diffs || kept_bytes + len > max_bytes {
-            break;
-        }
-        kept += 1;
-        kept_bytes += len;
+) -> Result<bool, StoreError> {
+    let over =
+        |h: &ZoneHead| h.diff_count > policy.max_diffs as u64 || h.diff_bytes > policy.max_bytes;
+    if !over(head) || head.first_seq >= head.snapshot_seq {
+        return Ok(false);
     }
-    Ok(head.diff_count.saturating_sub(kept))
+    let mut journal = txn.open_table(JOURNAL)?;
+    let mut serials = txn.open_table(SERIALS)?;
+    let start = head.first_seq;
+    while over(head) && head.first_seq < head.snapshot_seq {
+        let seq = head.first_seq;
+        if let Some(v) = journal.remove((key, seq))? {
+            let v = v.value();
+            head.diff_bytes = head.diff_bytes.saturating_sub(v.len() as u64);
+            unindex(&mut serials, key, seq, v)?;
+        }
+        head.first_seq += 1;
+        head.diff_count = head.diff_count.saturating_sub(1);
+    }
+    Ok(head.first_seq != start)
+}
+
+/// Removes the `serials` entry of the diff `seq` (framed as `frame`) if it
+/// still points at that diff.
+fn unindex(
+    serials: &mut redb::Table<(&'static [u8], u32), u64>,
+    key: &[u8],
+    seq: u64,
+    frame: &[u8],
+) -> Result<(), StoreError> {
+    // The serial is at a fixed place in the frame; a frame too short to
+    // hold it has no index entry worth removing.
+    let Some(from) = frame.get(2..6).map(|b| [b[0], b[1], b[2], b[3]]) else {
+        return Ok(());
+    };
+    let from = u32::from_be_bytes(from);
+    let points_here = serials.get((key, from))?.is_some_and(|s| s.value() == seq);
+    if points_here {
+        serials.remove((key, from))?;
+    }
+    Ok(())
 }
 
 /// Reads and decodes a zone's snapshot.
@@ -294,18 +367,8 @@ fn drop_journal_range(
 ) -> Result<(), StoreError> {
     let mut serials = txn.open_table(SERIALS)?;
     for seq in first..end {
-        let Some(v) = journal.remove((key, seq))? else {
-            continue;
-        };
-        // The serial is at a fixed place in the frame; a frame too short
-        // to hold it has no index entry worth removing.
-        let Some(from) = v.value().get(2..6).map(|b| [b[0], b[1], b[2], b[3]]) else {
-            continue;
-        };
-        let from = u32::from_be_bytes(from);
-        let points_here = serials.get((key, from))?.is_some_and(|s| s.value() == seq);
-        if points_here {
-            serials.remove((key, from))?;
+        if let Some(v) = journal.remove((key, seq))? {
+            unindex(&mut serials, key, seq, v.value())?;
         }
     }
     Ok(())

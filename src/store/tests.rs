@@ -363,31 +363,30 @@ fn compaction_keeps_the_zone_and_bounds_the_journal() {
         max_diffs: 12,
         max_bytes: 1 << 30,
     };
-    assert!(store.needs_compaction(&apex(), &policy));
+    assert!(store.needs_snapshot(&apex(), &policy));
     store.compact(&apex(), &policy).unwrap();
-    assert!(!store.needs_compaction(&apex(), &policy));
+    assert!(!store.needs_snapshot(&apex(), &policy));
     let r = store.load(&apex()).unwrap().unwrap();
-    // Trimmed to half of the limit.
-    assert_eq!(r.diffs.len(), 6);
-    assert_eq!(r.snapshot_serial, 45);
+    // Everything folded into the snapshot: nothing to replay.
+    assert_eq!((r.snapshot_serial, r.diffs.len()), (51, 0));
     assert_eq!(r.into_version(&apex()).unwrap().records_canonical(), before);
     assert_eq!(store.zone_serial(&apex()), Some(51));
-    // IXFR from before the new snapshot is gone, from after it works.
+    // History and IXFR keep the newest 12 diffs, from before the snapshot.
     assert_eq!(store.diffs_between(&apex(), 1, 51).unwrap(), None);
-    assert_eq!(store.diffs_between(&apex(), 44, 51).unwrap(), None);
+    assert_eq!(store.diffs_between(&apex(), 38, 51).unwrap(), None);
     assert_eq!(
-        store.diffs_between(&apex(), 45, 51).unwrap().unwrap().len(),
-        6
+        store.diffs_between(&apex(), 39, 51).unwrap().unwrap().len(),
+        12
     );
-    assert_eq!(store.history(&apex(), 100).unwrap().len(), 6);
-    // Three more appends stay within the limit: no compaction yet.
+    assert_eq!(store.history(&apex(), 100).unwrap().len(), 12);
+    // Three more appends: not yet due a snapshot, replayed on load.
     for s in 51..54 {
         store
             .append(&apex(), &[(bump(s, vec![host(s + 1)], vec![]), meta("x"))])
             .unwrap();
     }
-    assert!(!store.needs_compaction(&apex(), &policy));
-    // Appending continued after compaction.
+    assert!(!store.needs_snapshot(&apex(), &policy));
+    assert_eq!(store.load(&apex()).unwrap().unwrap().diffs.len(), 3);
     assert_eq!(restored(&store).records_canonical(), expected(53));
     // A byte limit: each diff here is well over 50 bytes, so at most a
     // few survive a 200-byte budget.
@@ -395,15 +394,16 @@ fn compaction_keeps_the_zone_and_bounds_the_journal() {
         max_diffs: 1000,
         max_bytes: 200,
     };
-    assert!(store.needs_compaction(&apex(), &by_bytes));
+    assert!(store.needs_snapshot(&apex(), &by_bytes));
     store.compact(&apex(), &by_bytes).unwrap();
+    assert!(store.history(&apex(), 100).unwrap().len() < 3);
     let r = store.load(&apex()).unwrap().unwrap();
-    assert!(r.diffs.len() < 3, "{} diffs kept", r.diffs.len());
+    assert_eq!((r.snapshot_serial, r.diffs.len()), (54, 0));
     assert_eq!(
         r.into_version(&apex()).unwrap().records_canonical(),
         expected(53)
     );
-    // Nothing to do is not an error; zero diffs kept is a full fold.
+    // Nothing to fold is not an error; zero diffs kept drops all history.
     store.compact(&apex(), &by_bytes).unwrap();
     store
         .compact(
@@ -414,14 +414,61 @@ fn compaction_keeps_the_zone_and_bounds_the_journal() {
             },
         )
         .unwrap();
+    assert!(store.history(&apex(), 100).unwrap().is_empty());
+    assert_eq!(restored(&store).records_canonical(), expected(53));
+    assert_eq!(store.diffs_between(&apex(), 54, 54).unwrap(), Some(vec![]));
+}
+
+/// What the server does: a snapshot of a version it serves (here one in
+/// the middle of the journal), installed while appends go on.
+#[test]
+fn installed_snapshot_moves_the_replay_start_and_never_back() {
+    let (_d, mut store) = filled(20);
+    let policy = RetentionPolicy {
+        max_diffs: 8,
+        max_bytes: 1 << 30,
+    };
+    store.set_retention(policy);
+    // The zone at serial 11, as a server would hold it in memory.
+    let mut v = restored(&store);
+    for d in store
+        .diffs_between(&apex(), 11, 21)
+        .unwrap()
+        .unwrap()
+        .iter()
+        .rev()
+    {
+        v = v.apply(&d.invert()).unwrap();
+    }
+    assert_eq!(v.serial(), 11);
+    let snap = codec::encode_snapshot(11, &v.records_canonical()).unwrap();
+    assert!(store.install_snapshot(&apex(), 11, &snap, &policy).unwrap());
     let r = store.load(&apex()).unwrap().unwrap();
-    assert!(r.diffs.is_empty());
-    assert_eq!(r.snapshot_serial, 54);
+    assert_eq!((r.snapshot_serial, r.diffs.len()), (11, 10));
     assert_eq!(
         r.into_version(&apex()).unwrap().records_canonical(),
-        expected(53)
+        expected(20)
     );
-    assert_eq!(store.diffs_between(&apex(), 54, 54).unwrap(), Some(vec![]));
+    // Trimmed to 8 diffs? Not below the snapshot's replay start: the 10
+    // diffs after it must stay, so only the folded ones went.
+    assert_eq!(store.history(&apex(), 100).unwrap().len(), 10);
+    // An older serial, or one not in the chain, is refused and changes nothing.
+    let old = codec::encode_snapshot(5, &base(5)).unwrap();
+    assert!(!store.install_snapshot(&apex(), 5, &old, &policy).unwrap());
+    assert!(!store.install_snapshot(&apex(), 999, &old, &policy).unwrap());
+    assert_eq!(store.load(&apex()).unwrap().unwrap().snapshot_serial, 11);
+    // Appends trim what the snapshot holds once over the policy.
+    for s in 21..30 {
+        store
+            .append(&apex(), &[(bump(s, vec![host(s + 1)], vec![]), meta("x"))])
+            .unwrap();
+    }
+    let r = store.load(&apex()).unwrap().unwrap();
+    assert_eq!((r.snapshot_serial, r.diffs.len()), (11, 19));
+    assert_eq!(
+        r.into_version(&apex()).unwrap().records_canonical(),
+        expected(29)
+    );
 }
 
 #[test]

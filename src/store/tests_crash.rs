@@ -47,7 +47,7 @@ fn crash_child_writer() {
         s += 1;
         // Only now, after the fsync, is the serial acknowledged.
         writeln!(out, "ack {s}").and_then(|_| out.flush()).ok();
-        if store.needs_compaction(&zone, &policy) {
+        if store.needs_snapshot(&zone, &policy) {
             store.compact(&zone, &policy).expect("child: compact");
         }
     }
