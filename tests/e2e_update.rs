@@ -639,6 +639,41 @@ fn restart_restores_every_update_and_the_serial() {
     );
     assert_eq!(serial(&s), want_serial + 1);
     assert_eq!(rrset(&s, "after.e2e.test", "A"), ["192.0.2.3"]);
+
+    // `zone export` shows the zone as served, not as its file has it:
+    // from the running server, and after it stopped from the store.
+    let export = |s: &Server| {
+        let out = std::process::Command::new(common::polyzone_bin())
+            .args(["zone", "export", ZONE, "--config"])
+            .arg(s.path().join("polyzone.toml"))
+            .output()
+            .expect("run polyzone zone export");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 export")
+    };
+    let has = |text: &str, owner: &str| text.lines().any(|l| l.starts_with(owner));
+    let live = export(&s);
+    assert!(
+        has(&live, "after.e2e.test.") && has(&live, "r1.e2e.test."),
+        "{live}"
+    );
+    assert!(
+        !has(&live, "old.e2e.test.") && !has(&live, "r0.e2e.test."),
+        "{live}"
+    );
+    let mut s = s;
+    s.signal("TERM");
+    assert!(wait_for(Duration::from_secs(10), || s
+        .child
+        .try_wait()
+        .ok()
+        .flatten()
+        .is_some()));
+    assert_eq!(export(&s), live, "offline export from the store");
 }
 
 // ------------------------------------------------------- 4. crash safety

@@ -3,7 +3,8 @@
 # of polyzone beside named and knotd, on loopback, in one run:
 #   1. one nsupdate process at a time sending single-change updates in
 #      sequence (K in all)
-#   2. CLIENTS nsupdate processes at once (K in all, distinct names)
+#   2. CLIENTS nsupdate processes at once (K in all, distinct names); 2b. the
+#      same load from dnsperf -u (CLIENTS sockets, CLIENTS updates in flight)
 #   3. the round trip of one update on the N zone and on a BIG_N zone
 #      (median of LAT sequential updates), server CPU per update, polyzone's
 #      server time (strace), the disk's fsync time; on the BIG_N zone also
@@ -394,6 +395,36 @@ test_conc() { # n
   done
 }
 
+# Test 2b: the same concurrency from one efficient client: dnsperf in
+# update mode with CLIENTS sockets and CLIENTS updates in flight (each
+# socket its own source port, so no client steals another's answer, and
+# little client CPU, which on 2 cores otherwise competes with the server).
+test_dnsperf() { # n servers...
+  local n=$1 r s d f out rate lost
+  shift
+  command -v dnsperf >/dev/null || { echo "dnsperf missing: test 2b skipped" >&2; return 0; }
+  log "N=$n: dnsperf: $ROUNDS rounds x $((CONC_R * CLIENTS)) updates ($CLIENTS sockets, $CLIENTS in flight) per server"
+  for r in $(seq 1 "$ROUNDS"); do
+    for s in $(rotate "$r" "$@"); do
+      up "$s" || continue
+      d=${DIR_OF[$s]}; f=$d/dp-$r.input
+      names "dp$r-" "$((CONC_R * CLIENTS))" >>"$d/dp.names"
+      names "dp$r-" "$((CONC_R * CLIENTS))" | awk -v z=$ZONE '{ printf "%s\nadd %s. 300 A 192.0.2.%d\nsend\n", z, $1, NR % 250 + 1 }' >"$f"
+      out=$(timeout "$NSUPDATE_TIMEOUT" dnsperf -u -s 127.0.0.1 -p "${PORT_OF[$s]}" -y "hmac-sha256:$KEY:$SECRET" \
+        -d "$f" -n 1 -c "$CLIENTS" -q "$CLIENTS" -t 5 2>&1) || true
+      rate=$(awk '/Updates per second/ { print $4 }' <<<"$out")
+      lost=$(awk '/Updates lost/ { print $3 }' <<<"$out")
+      [ "${lost:-1}" = 0 ] || echo "$s: dnsperf lost ${lost:-?} updates in round $r" >&2
+      append "$n" "$s" dnsperf_rounds "$(printf '%.0f' "${rate:-0}")"
+    done
+  done
+  for s in "$@"; do
+    up "$s" || continue
+    put "$n" "$s" dnsperf_upd_per_s "$(tr '/' '\n' <<<"${R["$n|$s|dnsperf_rounds"]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+    put "$n" "$s" dnsperf_rounds "${R["$n|$s|dnsperf_rounds"]}"
+  done
+}
+
 # Test 3: ROUNDS rounds of LAT_R updates per server, each timed by the
 # python client; the server's CPU during them; the SOA query baseline; then
 # polyzone's own time per update under strace.
@@ -510,6 +541,7 @@ phase() { # n big(0/1) servers...
   if [ "$big" = 0 ]; then
     test_seq "$n" "$SEQ_R" seq "$@"
     test_conc "$n" "$@"
+    test_dnsperf "$n" "$@"
   else
     test_seq "$n" "$LAT_R" seq "$@"
     for s in "$@"; do
@@ -598,6 +630,8 @@ report() {
     row "  per round" "$N" seq_rounds "$SERVERS"
     row "$CLIENTS clients, updates/s" "$N" conc_upd_per_s "$SERVERS"
     row "  per round" "$N" conc_rounds "$SERVERS"
+    row "$CLIENTS in flight (dnsperf -u), updates/s, median round" "$N" dnsperf_upd_per_s "$SERVERS"
+    row "  per round" "$N" dnsperf_rounds "$SERVERS"
     row "update round trip, median ms" "$N" upd_rtt_median_ms "$SERVERS"
     row "update round trip, p90 ms" "$N" upd_rtt_p90_ms "$SERVERS"
     row "SOA query round trip, median ms" "$N" soa_rtt_median_ms "$SERVERS"

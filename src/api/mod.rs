@@ -40,6 +40,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/zones/{zone}/history", get(history))
         .route("/api/v1/zones/{zone}/diff", get(diff))
         .route("/api/v1/zones/{zone}/rollback", post(rollback))
+        .route("/api/v1/zones/{zone}/export", get(export))
         .with_state(state)
 }
 
@@ -168,6 +169,35 @@ async fn rollback(
     let engine = state.engine.clone();
     let serial = blocking(move || engine.rollback(&zone, body.to, "rollback")).await?;
     Ok(Json(json!({ "serial": serial })).into_response())
+}
+
+/// The served zone in BIND format (canonical order, SOA first).
+async fn export(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(zone): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let zone = zone_name(&zone)?;
+    let engine = state.engine.clone();
+    let text = blocking(move || {
+        let (_, z) = engine.zone(&zone)?;
+        let version = z.current();
+        let records = version.records_canonical();
+        let mut out = Vec::new();
+        crate::zonefile::write_zone(&mut out, version.apex(), records.iter())
+            .map_err(|e| CommitError::Invalid(format!("writing the zone: {e}")))?;
+        String::from_utf8(out).map_err(|e| CommitError::Invalid(e.to_string()))
+    })
+    .await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }
 
 async fn reload(

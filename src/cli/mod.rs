@@ -280,6 +280,8 @@ fn utc(t: u64) -> String {
     )
 }
 
+/// The zone as served: from the running server when there is one, else
+/// from the store (snapshot + journal), else from its zone file.
 fn export(path: &std::path::Path, zone: &str) -> anyhow::Result<()> {
     let config = Config::load(path).context("loading the configuration")?;
     let name: Name = zone
@@ -290,11 +292,41 @@ fn export(path: &std::path::Path, zone: &str) -> anyhow::Result<()> {
         .iter()
         .find(|z| z.name == name)
         .with_context(|| format!("zone {name} is not in {}", path.display()))?;
-    let loaded = load_zone(zc)?;
-    let records = loaded.version.records_canonical();
+    let running = std::net::TcpStream::connect_timeout(
+        &config.server.api_listen,
+        std::time::Duration::from_secs(2),
+    )
+    .is_ok();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    crate::zonefile::write_zone(&mut out, loaded.version.apex(), records.iter())?;
+    if running {
+        let text = client::request(
+            &config,
+            "GET",
+            &format!("/api/v1/zones/{name}/export"),
+            None,
+        )?;
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+        return Ok(());
+    }
+    let store_file = config.server.data_dir.join(crate::store::STORE_FILE);
+    let stored = if store_file.exists() {
+        let store = crate::store::Store::open(&config.server.data_dir)
+            .with_context(|| format!("opening {}", store_file.display()))?;
+        match store.load(&name)? {
+            Some(restored) => Some(restored.into_version(&name)?),
+            None => None,
+        }
+    } else {
+        None
+    };
+    let version = match stored {
+        Some(v) => v,
+        None => load_zone(zc)?.version,
+    };
+    let records = version.records_canonical();
+    crate::zonefile::write_zone(&mut out, version.apex(), records.iter())?;
     out.flush()?;
     Ok(())
 }

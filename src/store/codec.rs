@@ -570,7 +570,13 @@ mod tests {
         let crc = crc32fast::hash(&old);
         old.extend_from_slice(&crc.to_be_bytes());
         let decoded = decode_head(&old).unwrap();
-        assert_eq!(decoded, ZoneHead { snapshot_seq: 40, ..h });
+        assert_eq!(
+            decoded,
+            ZoneHead {
+                snapshot_seq: 40,
+                ..h
+            }
+        );
     }
 
     #[test]
