@@ -13,8 +13,9 @@
 //!            n_removed u32, n_added u32, removed records, added records
 //! snapshot:  serial u32, n u32, records
 //! head:      snapshot_serial u32, last_serial u32, first_seq u64, next_seq u64,
-//!            diff_count u64, diff_bytes u64, snapshot_seq u64 (absent in heads
-//!            written before it existed: then it equals first_seq)
+//!            diff_count u64, diff_bytes u64, snapshot_seq u64, snapshot_bytes u64
+//!            (the last two absent in heads written before they existed:
+//!            the journal then starts at the snapshot, whose size is unknown)
 //! record:    owner, class u16, type u16, ttl u32, rdlen u16, rdata
 //! owner:     0x00 (same owner as the record before) | 0x01 name_len u8, name (wire form)
 //! ```
@@ -106,6 +107,9 @@ pub struct ZoneHead {
     /// replays `snapshot_seq..next_seq`; the diffs before it are kept for
     /// history and IXFR only (`first_seq <= snapshot_seq <= next_seq`).
     pub snapshot_seq: u64,
+    /// Encoded size of the snapshot (0 when unknown: heads written
+    /// before it was kept).
+    pub snapshot_bytes: u64,
 }
 
 // ---- encoding ----
@@ -215,6 +219,7 @@ pub fn encode_head(h: &ZoneHead) -> Vec<u8> {
     w.u64(h.diff_count);
     w.u64(h.diff_bytes);
     w.u64(h.snapshot_seq);
+    w.u64(h.snapshot_bytes);
     w.finish()
 }
 
@@ -388,14 +393,16 @@ pub fn decode_head(bytes: &[u8]) -> Result<ZoneHead, CodecError> {
         diff_count: r.u64("diff count")?,
         diff_bytes: r.u64("diff bytes")?,
         snapshot_seq: 0,
+        snapshot_bytes: 0,
     };
     // Heads written before history outlived the snapshot end here: their
     // journal started at the snapshot.
-    h.snapshot_seq = if r.buf.is_empty() {
-        h.first_seq
+    if r.buf.is_empty() {
+        h.snapshot_seq = h.first_seq;
     } else {
-        r.u64("snapshot sequence number")?
-    };
+        h.snapshot_seq = r.u64("snapshot sequence number")?;
+        h.snapshot_bytes = r.u64("snapshot size")?;
+    }
     r.end()?;
     Ok(h)
 }
@@ -513,7 +520,7 @@ mod tests {
         fn head_round_trip(a in any::<u32>(), b in any::<u32>(), c in any::<u64>(), d in any::<u64>()) {
             let h = ZoneHead { snapshot_serial: a, last_serial: b, first_seq: c, next_seq: d,
                                diff_count: c ^ d, diff_bytes: d.rotate_left(7),
-                               snapshot_seq: c.rotate_left(3) };
+                               snapshot_seq: c.rotate_left(3), snapshot_bytes: d ^ 5 };
             prop_assert_eq!(decode_head(&encode_head(&h)).unwrap(), h);
         }
 
@@ -564,9 +571,10 @@ mod tests {
             diff_count: 2,
             diff_bytes: 300,
             snapshot_seq: 1234,
+            snapshot_bytes: 99,
         };
         let new = encode_head(&h);
-        let mut old = new[..new.len() - 4 - 8].to_vec();
+        let mut old = new[..new.len() - 4 - 16].to_vec();
         let crc = crc32fast::hash(&old);
         old.extend_from_slice(&crc.to_be_bytes());
         let decoded = decode_head(&old).unwrap();
@@ -574,6 +582,7 @@ mod tests {
             decoded,
             ZoneHead {
                 snapshot_seq: 40,
+                snapshot_bytes: 0,
                 ..h
             }
         );
@@ -589,6 +598,7 @@ mod tests {
             diff_count: 0,
             diff_bytes: 0,
             snapshot_seq: 0,
+            snapshot_bytes: 0,
         });
         assert!(matches!(decode_snapshot(&b), Err(CodecError::Kind { .. })));
         b[0] = 9;

@@ -100,6 +100,7 @@ impl Store {
                 diff_count: 0,
                 diff_bytes: 0,
                 snapshot_seq: next_seq,
+                snapshot_bytes: bytes.len() as u64,
             };
             txn.open_table(SNAPSHOTS)?
                 .insert(key.as_slice(), bytes.as_slice())?;
@@ -168,8 +169,9 @@ impl Store {
     }
 
     /// True when the zone is due a new snapshot: restoring would replay
-    /// half of what `policy` keeps, or the journal is over its byte limit
-    /// and only a newer snapshot lets trimming proceed. Cheap (reads the
+    /// half of what `policy` keeps and an eighth of the snapshot's size,
+    /// or the journal is over its byte limit and only a newer snapshot
+    /// lets trimming proceed. Cheap (reads the
     /// zone head only); a read error counts as "no" and is logged.
     pub fn needs_snapshot(&self, zone: &Name, policy: &RetentionPolicy) -> bool {
         match self.head(zone) {
@@ -219,6 +221,7 @@ impl Store {
                 .insert(key.as_slice(), snapshot)?;
             head.snapshot_serial = serial;
             head.snapshot_seq = after;
+            head.snapshot_bytes = snapshot.len() as u64;
             trim(&txn, &key, &mut head, policy)?;
             zones.insert(key.as_slice(), codec::encode_head(&head).as_slice())?;
         }
@@ -281,10 +284,24 @@ impl Store {
     }
 }
 
-/// See [`Store::needs_snapshot`].
+/// See [`Store::needs_snapshot`]. A snapshot costs the whole zone, so
+/// besides the policy's count it waits until the diffs since the last one
+/// add up to an eighth of its size: a big zone is not rewritten for every
+/// few hundred small changes (the cost of snapshots stays proportional to
+/// the changes), at the price of replaying more diffs on restart. The
+/// byte limit of the policy always holds.
 fn due_snapshot(h: &ZoneHead, p: &RetentionPolicy) -> bool {
     let since = h.next_seq.saturating_sub(h.snapshot_seq);
-    since > 0 && (since >= (p.max_diffs as u64 / 2).max(1) || h.diff_bytes > p.max_bytes)
+    if since == 0 {
+        return false;
+    }
+    if h.diff_bytes > p.max_bytes {
+        return true;
+    }
+    // The diffs since the snapshot are the newest ones: estimate their
+    // size from the mean of the journal.
+    let since_bytes = h.diff_bytes / h.diff_count.max(1) * since;
+    since >= (p.max_diffs as u64 / 2).max(1) && since_bytes.saturating_mul(8) >= h.snapshot_bytes
 }
 
 /// Drops diffs from the old end of the journal while it is over `policy`,
