@@ -17,25 +17,22 @@ pub type Hash = [u8; HASH_LEN];
 const B32HEX: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
 
 /// The parameters that select a zone's NSEC3 chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Nsec3Params {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nsec3Params<'a> {
     pub iterations: u16,
-    pub salt: Box<[u8]>,
+    pub salt: &'a [u8],
 }
 
-impl Nsec3Params {
+impl<'a> Nsec3Params<'a> {
     /// Reads NSEC3PARAM rdata (algorithm, flags, iterations, salt length,
     /// salt); `None` for an unknown algorithm or malformed data.
-    pub fn from_nsec3param(rdata: &[u8]) -> Option<Nsec3Params> {
+    pub fn from_nsec3param(rdata: &'a [u8]) -> Option<Nsec3Params<'a>> {
         if rdata.len() < 5 || rdata[0] != 1 {
             return None;
         }
         let iterations = u16::from_be_bytes([rdata[2], rdata[3]]);
         let salt = rdata.get(5..5 + rdata[4] as usize)?;
-        Some(Nsec3Params {
-            iterations,
-            salt: salt.into(),
-        })
+        Some(Nsec3Params { iterations, salt })
     }
 
     /// The hash of a name (wire form; folded to lowercase here).
@@ -47,13 +44,13 @@ impl Nsec3Params {
         }
         let mut h = Sha1::new();
         h.update(&lc[..n]);
-        h.update(&self.salt);
+        h.update(self.salt);
         let mut out: Hash = [0; HASH_LEN];
         out.copy_from_slice(&h.finalize());
         for _ in 0..self.iterations {
             let mut h = Sha1::new();
             h.update(out);
-            h.update(&self.salt);
+            h.update(self.salt);
             out.copy_from_slice(&h.finalize());
         }
         out
