@@ -326,6 +326,13 @@ impl<'a> Answer<'a, '_> {
         if qtype == RType::ANY {
             return self.any(owner, lc, node, wild);
         }
+        if qtype == RType::RRSIG {
+            if let Some(sigs) = node.get(RType::RRSIG) {
+                self.rrsig_answer(owner, node, sigs);
+                self.prove_expansion(lc, node, wild);
+                return Step::Done(rcode::NOERROR);
+            }
+        }
         if let Some(set) = node.get(qtype) {
             self.push_signed(Section::Answer, owner, node, set);
             self.extra = Some(set);
@@ -383,6 +390,30 @@ impl<'a> Answer<'a, '_> {
         }
         self.prove_expansion(lc, node, wild);
         Step::Done(rcode::NOERROR)
+    }
+
+    /// An explicit RRSIG query: each signature with the TTL of the RRset
+    /// it covers (RFC 4034 §3). Like ANY (RFC 8482 §4.2), over UDP only
+    /// the signatures of one covered type are sent, which keeps the answer
+    /// small; over TCP all of them.
+    fn rrsig_answer(&mut self, owner: &[u8], node: &Node, sigs: RRsetRef<'_>) {
+        let first = sigs.first().and_then(|rd| rd.get(..2));
+        let mark = self.out.mark();
+        for rd in sigs.rdatas() {
+            if self.transport == Transport::Udp && rd.get(..2) != first {
+                continue;
+            }
+            let ttl = node.record_ttl(&sigs, rd);
+            if self
+                .out
+                .push_rr(Section::Answer, owner, RType::RRSIG, 1, ttl, rd)
+                .is_err()
+            {
+                self.out.rollback(mark);
+                self.truncated = true;
+                return;
+            }
+        }
     }
 
     /// RFC 6672 §3.1: the DNAME, a synthesized CNAME, then the new name.
