@@ -109,9 +109,12 @@ fn sign(dir: &Path, zone: &str, text: &str, denial: Denial) -> String {
     let signed = dir.join(format!("{zone}.signed"));
     std::fs::write(&unsigned, text).expect("write unsigned zone");
     let mut cmd = Command::new("dnssec-signzone");
+    // -d: the dsset file goes to the scratch dir, not the working directory.
     cmd.arg("-q")
         .arg("-S")
         .arg("-K")
+        .arg(dir)
+        .arg("-d")
         .arg(dir)
         .args(["-o", zone, "-N", "keep"]);
     match denial {

@@ -72,7 +72,7 @@ sign() { # N
     local opts=()
     [ "$DENIAL" = nsec3 ] && opts=(-3 - -H 0)
     echo "signing N=$1 ($DENIAL) with dnssec-signzone -P ..." >&2
-    dnssec-signzone -q -S -P -K "$k" -o $ZONE -N keep "${opts[@]}" -f "$f.tmp" "$d/$ZONE.zone" >/dev/null
+    dnssec-signzone -q -S -P -K "$k" -d "$k" -o $ZONE -N keep "${opts[@]}" -f "$f.tmp" "$d/$ZONE.zone" >/dev/null
     mv "$f.tmp" "$f"
   fi
   echo "$f"

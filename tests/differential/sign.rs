@@ -46,8 +46,11 @@ pub fn signed(origin: &str, zone_text: &str, denial: Denial) -> String {
     let signed = d.join("zone.signed");
     std::fs::write(&unsigned, zone_text).expect("write unsigned zone");
     let mut cmd = Command::new("dnssec-signzone");
+    // -d: the dsset file goes to the scratch dir, not the working directory.
     cmd.args(["-q", "-S", "-P"])
         .arg("-K")
+        .arg(d)
+        .arg("-d")
         .arg(d)
         .args(["-o", origin, "-N", "keep"]);
     match denial {
