@@ -43,6 +43,10 @@ secure      NS    ns.secure
 ns.secure   A     127.0.0.1
 insecure    NS    ns.insecure
 ns.insecure A     127.0.0.1
+; an empty non-terminal with only an unsigned delegation below: opt-out
+; leaves it without an NSEC3
+x.optent    NS    ns.x.optent
+ns.x.optent A     127.0.0.1
 "#;
 
 const SECURE_ZONE: &str = r#"$ORIGIN secure.dnssec.test.
@@ -355,6 +359,7 @@ const CASES: &[(&str, &str, &str, bool, bool)] = &[
     ("www.secure.dnssec.test", "A", "NOERROR", true, false),
     ("nx.secure.dnssec.test", "A", "NXDOMAIN", true, false),
     ("www.insecure.dnssec.test", "A", "NOERROR", false, false),
+    ("optent.dnssec.test", "TXT", "NOERROR", true, true),
 ];
 
 fn validate_all(denial: Denial) {
