@@ -12,7 +12,7 @@
 //! With DO=1 and a signed zone (one that holds NSEC or NSEC3 records) the
 //! answer is signed as RFC 4035 §3.1 asks: every answer and authority
 //! RRset with its RRSIGs (delegation NS and glue excepted), the DS or its
-//! denial in referrals, and denial proofs chosen by [`super::denial`] —
+//! denial in referrals, and denial proofs chosen by `server::denial` —
 //! queued while the answer section is written and put in the authority
 //! section afterwards, so sections stay in order through CNAME chains.
 //! Without DO nothing of this runs and the answer is what it always was.
