@@ -292,6 +292,10 @@ impl ZoneVersion {
                     let wire = rec.owner.as_wire();
                     index.refresh(wire, self.nodes.find(wire));
                 }
+                if index.nsec_len() == 0 && index.nsec3_len() == 0 {
+                    // The zone went unsigned.
+                    self.denial = None;
+                }
             }
         }
     }
