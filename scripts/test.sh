@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 
 PACKAGES=(knot knot-dnsutils knot-dnssecutils nsd bind9 bind9-utils bind9-dnsutils
-          dnsperf ldnsutils python3 time curl jq)
+          dnsperf ldnsutils python3 time curl jq
+          unbound)   # unbound: validating resolver for tests/e2e_dnssec_answers.rs
 
 log() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 

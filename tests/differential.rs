@@ -23,6 +23,8 @@ mod peers;
 mod queries;
 #[path = "differential/rng.rs"]
 mod rng;
+#[path = "differential/sign.rs"]
+mod sign;
 #[path = "differential/wire.rs"]
 mod wire;
 #[path = "differential/zone.rs"]
@@ -75,6 +77,48 @@ fn polyzone_agrees_with_knot_and_nsd() {
         addr: server.addr,
     };
     run(&[target(&knot), target(&nsd), polyzone]);
+}
+
+/// The same zone signed (NSEC): DO=1 replies carry RRSIGs and denial
+/// proofs, compared as sets with knotd's. (nsd 4.6 is left out here: it
+/// disagrees with knotd on a few dozen DO=1 proofs of its own, e.g. after
+/// DNAME synthesis, which would say nothing about polyzone.)
+#[test]
+fn signed_nsec_polyzone_agrees_with_knot() {
+    signed_run(sign::Denial::Nsec);
+}
+
+/// Signed with NSEC3 (RFC 9276 parameters).
+#[test]
+fn signed_nsec3_polyzone_agrees_with_knot() {
+    signed_run(sign::Denial::Nsec3);
+}
+
+/// Signed with NSEC3 and opt-out (unsigned delegations have no NSEC3).
+#[test]
+fn signed_nsec3_opt_out_polyzone_agrees_with_knot() {
+    signed_run(sign::Denial::Nsec3OptOut);
+}
+
+fn signed_run(denial: sign::Denial) {
+    let zone_text = sign::signed(zone::ORIGIN, &zone_text(), denial);
+    let knot = Peer::knot(zone::ORIGIN, &zone_text);
+    let server = start_polyzone(&zone_text);
+    let polyzone = Target {
+        name: "polyzone".to_string(),
+        addr: server.addr,
+    };
+    run(&[target(&knot), polyzone]);
+}
+
+fn start_polyzone(zone_text: &str) -> common::Server {
+    let file = format!("{}.zone", zone::ORIGIN);
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:{{PORT}}\"]\napi_listen = \"127.0.0.1:{{API_PORT}}\"\n\
+         data_dir = \"data\"\nkeys_dir = \"keys\"\n\n[[zone]]\nname = \"{}\"\nfile = \"zones/{file}\"\n",
+        zone::ORIGIN
+    );
+    common::Server::start(&config, &[(&file, zone_text)], zone::ORIGIN)
 }
 
 /// Compares a server started outside the test (it must serve the zone
@@ -212,14 +256,15 @@ fn differences(
         .iter()
         .zip(reference.iter().zip(candidate))
         .filter(|(q, (r, c))| {
-            let skip = is_nsd && compare::nsd_glue_without_tc(q, r, c);
+            let skip = (is_nsd && compare::nsd_glue_without_tc(q, r, c))
+                || compare::case_kept_compression_tc(q, r, c);
             excused += usize::from(skip);
             !skip
         })
         .flat_map(|(q, (r, c))| compare(q, r, c))
         .collect();
     if excused > 0 {
-        println!("{candidate_name}: {excused} referrals with partial glue and no TC excused (nsd predates RFC 9471)");
+        println!("{candidate_name}: {excused} replies excused (nsd referrals with partial glue and no TC, nsd predates RFC 9471; mixed-case DO=1 replies at the size limit)");
     }
     found
 }

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# serve.sh [N...] - side-by-side serving benchmark of polyzone, knotd and nsd
-# on loopback: zone load time, memory after load, and dnsperf throughput and
-# latency with a mixed (10% NXDOMAIN) and an all-existing (0% NXDOMAIN) query
-# file. See scripts/bench/README.md.
+# serve.sh [--dnssec] [N...] - side-by-side serving benchmark of polyzone,
+# knotd and nsd on loopback: zone load time, memory after load, and dnsperf
+# throughput and latency with a mixed (10% NXDOMAIN) and an all-existing (0%
+# NXDOMAIN) query file. See scripts/bench/README.md.
+#
+# --dnssec: every server loads the same zone signed by dnssec-signzone
+#           (ECDSAP256SHA256; DENIAL=nsec or nsec3) and every query has DO=1.
 #
 # Env: SERVERS  (default "polyzone knot nsd")   which servers to run
 #      RUNS     (3)      dnsperf runs per query file; the median is reported
@@ -14,6 +17,9 @@
 #               worker-count key, to match the peers' 2 workers)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+DNSSEC=""
+if [ "${1:-}" = "--dnssec" ]; then DNSSEC=1; shift; fi
+DENIAL=${DENIAL:-nsec}
 if [ $# -gt 0 ]; then SIZES=("$@"); else SIZES=(10000 1000000); fi
 SERVERS=${SERVERS:-polyzone knot nsd}
 RUNS=${RUNS:-3}
@@ -34,6 +40,7 @@ need() { command -v "$1" >/dev/null || die "$1 not found (run scripts/test.sh on
 check_tools() {
   local t
   for t in dig dnsperf python3 /usr/bin/time; do need "$t"; done
+  if [ -n "$DNSSEC" ]; then need dnssec-keygen; need dnssec-signzone; fi
   for t in $SERVERS; do
     case $t in
       knot) need knotd ;;
@@ -53,6 +60,22 @@ generate() { # N -> $OUT/zones/N/{bench.test.zone,mixed.txt,nx0.txt}
     python3 "$ROOT/scripts/bench/gen_zone.py" -n "$n" -z $ZONE -o "$d/$ZONE.zone" -q "$d/mixed.txt" --nx 0.10
     python3 "$ROOT/scripts/bench/gen_zone.py" -n "$n" -z $ZONE -o /dev/null -q "$d/nx0.txt" --nx 0
   fi
+}
+
+# Signs the N zone once (kept for later runs); prints the signed file's path.
+sign() { # N
+  local d=$OUT/zones/$1 k=$OUT/zones/$1/keys-$DENIAL f=$OUT/zones/$1/$ZONE.$DENIAL.signed
+  if [ ! -s "$f" ]; then
+    rm -rf "$k"; mkdir -p "$k"
+    dnssec-keygen -q -K "$k" -a ECDSAP256SHA256 -f KSK $ZONE >/dev/null
+    dnssec-keygen -q -K "$k" -a ECDSAP256SHA256 $ZONE >/dev/null
+    local opts=()
+    [ "$DENIAL" = nsec3 ] && opts=(-3 - -H 0)
+    echo "signing N=$1 ($DENIAL) with dnssec-signzone -P ..." >&2
+    dnssec-signzone -q -S -P -K "$k" -d "$k" -o $ZONE -N keep "${opts[@]}" -f "$f.tmp" "$d/$ZONE.zone" >/dev/null
+    mv "$f.tmp" "$f"
+  fi
+  echo "$f"
 }
 
 # --- process helpers ---------------------------------------------------------
@@ -209,7 +232,9 @@ stop_server() { # TERM to the server; KILL after 15 s; waits for /usr/bin/time
 perf_run() { # queryfile log
   local c0 c1
   c0=$(cpu_ticks "$SERVER_PID")
-  timeout $((DURATION + 20)) dnsperf -s 127.0.0.1 -p "$PORT" -d "$1" -l "$DURATION" -c 10 -T 1 -q 100 >"$2" 2>&1 || true
+  local do_bit=()
+  [ -n "$DNSSEC" ] && do_bit=(-D)
+  timeout $((DURATION + 20)) dnsperf -s 127.0.0.1 -p "$PORT" -d "$1" -l "$DURATION" -c 10 -T 1 -q 100 "${do_bit[@]}" >"$2" 2>&1 || true
   c1=$(cpu_ticks "$SERVER_PID")
   awk -v cpu="$(( (c1 - c0) * 100 / HZ / DURATION ))" '
     /Queries per second/ { qps = $4 }
@@ -231,7 +256,8 @@ perf_median() { # queryfile logprefix
 # --- one server, one size ----------------------------------------------------
 
 bench_one() { # server N
-  local s=$1 n=$2 d=$OUT/run/$1-$2 z=$OUT/zones/$2/$ZONE.zone cmd t0 load rss pss peak f
+  local s=$1 n=$2 d=$OUT/run/$1-$2${DNSSEC:+-$DENIAL} z=$OUT/zones/$2/$ZONE.zone cmd t0 load rss pss peak f
+  [ -n "$DNSSEC" ] && z=$OUT/zones/$2/$ZONE.$DENIAL.signed
   rm -rf "$d"; mkdir -p "$d"
   cmd=$(write_config "$s" "$d" "$z")
   t0=$(now)
@@ -244,7 +270,7 @@ bench_one() { # server N
   rss=$(rss_mb "$SERVER_PID"); pss=$(pss_tree_mb "$SERVER_PID")
   for f in mixed nx0; do
     read -r qps lat lost cpu all <<<"$(perf_median "$OUT/zones/$n/$f.txt" "$d/dnsperf-$f")"
-    RESULTS+=("$n"$'\t'"$s"$'\t'"$f"$'\t'"$load"$'\t'"$rss"$'\t'"$pss"$'\t'PEAK$'\t'"$qps"$'\t'"$lat"$'\t'"$lost"$'\t'"$cpu"$'\t'"$all")
+    RESULTS+=("$n"$'\t'"$s"$'\t'"$f${DNSSEC:+-do-$DENIAL}"$'\t'"$load"$'\t'"$rss"$'\t'"$pss"$'\t'PEAK$'\t'"$qps"$'\t'"$lat"$'\t'"$lost"$'\t'"$cpu"$'\t'"$all")
   done
   stop_server
   peak=$(awk '/Maximum resident/ {print int($NF / 1024)}' "$d/time.txt" 2>/dev/null || echo "?")
@@ -256,7 +282,7 @@ bench_one() { # server N
 
 # One block per N: a row per figure, a column per server.
 print_table() {
-  printf '%s\n' "$@" | awk -F'\t' -v servers="$SERVERS" -v runs="$RUNS" -v dur="$DURATION" '
+  printf '%s\n' "$@" | awk -F'\t' -v servers="$SERVERS" -v runs="$RUNS" -v dur="$DURATION" -v sfx="${DNSSEC:+-do-$DENIAL}" '
     { key = $1 SUBSEP $2
       if (!($1 in seen)) { seen[$1] = 1; order[++nsizes] = $1 }
       load[key] = $4; mem[key] = ($2 == "nsd" ? $6 "*" : $5); peak[key] = $7
@@ -278,11 +304,12 @@ print_table() {
         for (i = 1; i <= ns; i++) printf " %12s", s[i]
         printf "\n"
         row("load s", load, ""); row("memory MB", mem, ""); row("peak RSS MB", peak, "")
-        row("qps, 10% NXDOMAIN", qps, "mixed"); row("latency ms", lat, "mixed")
-        row("lost %", lost, "mixed"); row("server CPU %", cpu, "mixed")
-        row("qps, 0% NXDOMAIN", qps, "nx0"); row("latency ms", lat, "nx0")
-        row("lost %", lost, "nx0"); row("server CPU %", cpu, "nx0")
+        row("qps, 10% NXDOMAIN", qps, "mixed" sfx); row("latency ms", lat, "mixed" sfx)
+        row("lost %", lost, "mixed" sfx); row("server CPU %", cpu, "mixed" sfx)
+        row("qps, 0% NXDOMAIN", qps, "nx0" sfx); row("latency ms", lat, "nx0" sfx)
+        row("lost %", lost, "nx0" sfx); row("server CPU %", cpu, "nx0" sfx)
       }
+      if (sfx != "") printf "\nsigned zone (dnssec-signzone, %s), every query with DO=1.", substr(sfx, 5)
       printf "\nmemory = VmRSS after load; * nsd: PSS summed over its process tree (its zone lives in forked servers).\n"
       printf "qps, latency = median of %s x %s s dnsperf runs (-c 10 -T 1 -q 100); CPU over that run, 2 cores = 200 %%.\n", runs, dur
     }'
@@ -294,6 +321,7 @@ main() {
   local n s all_rows=()
   for n in "${SIZES[@]}"; do
     generate "$n"
+    [ -n "$DNSSEC" ] && sign "$n" >/dev/null
     for s in $SERVERS; do
       echo "== $s, N=$n" >&2
       RESULTS=()

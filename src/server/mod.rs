@@ -6,6 +6,7 @@
 //! reloads publish a new version without stopping any listener.
 
 pub mod catalog;
+pub(crate) mod denial;
 pub mod query;
 pub mod tcp;
 pub mod tsig;

@@ -8,11 +8,20 @@
 //! exists below it either); a delegation or a DNAME met on the way wins
 //! over anything deeper. Wildcards are then one more probe for `*.` plus
 //! the closest encloser. No answer scans the zone.
+//!
+//! With DO=1 and a signed zone (one that holds NSEC or NSEC3 records) the
+//! answer is signed as RFC 4035 §3.1 asks: every answer and authority
+//! RRset with its RRSIGs (delegation NS and glue excepted), the DS or its
+//! denial in referrals, and denial proofs chosen by `server::denial` —
+//! queued while the answer section is written and put in the authority
+//! section afterwards, so sections stay in order through CNAME chains.
+//! Without DO nothing of this runs and the answer is what it always was.
 
 use std::borrow::Cow;
 
 use crate::rdata::{Class, RType};
 use crate::server::catalog::Catalog;
+use crate::server::denial::Chain;
 use crate::wire::builder::{Full, MessageBuilder, Section};
 use crate::wire::message::{flags, opcode, rcode, Request};
 use crate::zone::name::{Name, MAX_NAME_LEN};
@@ -90,16 +99,25 @@ pub fn answer(
     } else if req.qclass != Class::IN {
         rcode::REFUSED
     } else {
-        match catalog.find(req.qname_lc()) {
+        match ds_zone(catalog, req, catalog.find(req.qname_lc())) {
             None => rcode::REFUSED,
             Some(zone) => {
                 let version = zone.load();
+                // DNSSEC records only for DO=1 and a signed zone (RFC 4035 §3.1).
+                let chain = if req.dnssec_ok() {
+                    Chain::of(&version)
+                } else {
+                    None
+                };
                 let mut ans = Answer {
                     v: &version,
                     out,
                     transport,
                     qtype: req.qtype,
                     truncated: false,
+                    chain,
+                    proofs: Vec::new(),
+                    extra: None,
                 };
                 let rc = ans.resolve(req.qname, req.qname_lc());
                 if ans.truncated {
@@ -117,6 +135,25 @@ pub fn answer(
     }
 }
 
+/// RFC 4035 §3.1.4.1: a DS query for the apex of a zone we serve is
+/// answered from its parent when we serve that too (the DS lives on the
+/// parent side of the cut).
+fn ds_zone<'c>(
+    catalog: &'c Catalog,
+    req: &Request<'_>,
+    found: Option<&'c std::sync::Arc<crate::zone::Zone>>,
+) -> Option<&'c std::sync::Arc<crate::zone::Zone>> {
+    let zone = found?;
+    if req.qtype != RType::DS || zone.name().as_wire().len() != req.qname_lc().len() {
+        return Some(zone);
+    }
+    let parent = strip(req.qname_lc(), 1);
+    if parent.len() == req.qname_lc().len() {
+        return Some(zone);
+    }
+    Some(catalog.find(parent).unwrap_or(zone))
+}
+
 /// The state of one answer being built.
 struct Answer<'a, 'b> {
     v: &'a ZoneVersion,
@@ -124,6 +161,13 @@ struct Answer<'a, 'b> {
     transport: Transport,
     qtype: RType,
     truncated: bool,
+    /// The zone's denial chain when the answer is signed (DO=1).
+    chain: Option<Chain<'a>>,
+    /// NSEC/NSEC3 nodes that go to the authority section at the end.
+    proofs: Vec<&'a Node>,
+    /// The final answer RRset whose targets get additional addresses;
+    /// written last so that sections stay in order.
+    extra: Option<RRsetRef<'a>>,
 }
 
 /// Where a name leads in a zone.
@@ -230,8 +274,8 @@ impl<'a> Answer<'a, '_> {
             let next = match self.lookup(&lc, self.qtype) {
                 // An existing name keeps the case it has in the zone; a
                 // synthesized one takes the case it was asked with.
-                Lookup::Exact(node) => self.answer_node(node.owner_wire(), node),
-                Lookup::Wildcard(node) => self.answer_node(&owner, node),
+                Lookup::Exact(node) => self.answer_node(node.owner_wire(), &lc, node, false),
+                Lookup::Wildcard(node) => self.answer_node(&owner, &lc, node, true),
                 Lookup::Referral(cut) => {
                     // AA stays when the referral ends a chain begun with
                     // authoritative data.
@@ -242,6 +286,9 @@ impl<'a> Answer<'a, '_> {
                 Lookup::Dname(node) => self.dname(&owner, node),
                 Lookup::NxDomain => {
                     self.negative();
+                    if let Some(chain) = &self.chain {
+                        chain.nxdomain(&lc, &mut self.proofs);
+                    }
                     Step::Done(rcode::NXDOMAIN)
                 }
             };
@@ -270,47 +317,111 @@ impl<'a> Answer<'a, '_> {
                 }
             }
         }
+        self.flush_proofs();
+        if let Some(set) = self.extra.take() {
+            self.additional_for(set);
+        }
         if authoritative {
             self.out.set_flags(flags::AA, 0);
         }
         rc
     }
 
-    /// Answers from a node that matched (exactly or as a wildcard).
-    fn answer_node(&mut self, owner: &[u8], node: &'a Node) -> Step {
+    /// Answers from a node that matched `lc` (exactly, or as a wildcard
+    /// when `wild`).
+    fn answer_node(&mut self, owner: &[u8], lc: &[u8], node: &'a Node, wild: bool) -> Step {
         let qtype = self.qtype;
         if qtype == RType::ANY {
-            return self.any(owner, node);
+            return self.any(owner, lc, node, wild);
+        }
+        if qtype == RType::RRSIG {
+            if let Some(sigs) = node.get(RType::RRSIG) {
+                self.rrsig_answer(owner, node, sigs);
+                self.prove_expansion(lc, node, wild);
+                return Step::Done(rcode::NOERROR);
+            }
         }
         if let Some(set) = node.get(qtype) {
-            self.push(Section::Answer, owner, set);
-            self.additional_for(set);
+            self.push_signed(Section::Answer, owner, node, set);
+            self.extra = Some(set);
+            self.prove_expansion(lc, node, wild);
             return Step::Done(rcode::NOERROR);
         }
         if let Some(cname) = node.get(RType::CNAME) {
-            self.push(Section::Answer, owner, cname);
+            self.push_signed(Section::Answer, owner, node, cname);
+            self.prove_expansion(lc, node, wild);
             return match cname.first() {
                 Some(target) => Step::Follow(target.to_vec()),
                 None => Step::Done(rcode::NOERROR),
             };
         }
-        self.negative();
+        self.nodata(lc, node, wild);
         Step::Done(rcode::NOERROR)
     }
 
+    /// NODATA: the SOA, and with DO=1 the proof that the type is absent.
+    fn nodata(&mut self, lc: &[u8], node: &'a Node, wild: bool) {
+        self.negative();
+        if let Some(chain) = &self.chain {
+            if wild {
+                chain.wildcard_nodata(lc, node, &mut self.proofs);
+            } else {
+                chain.nodata(lc, node, &mut self.proofs);
+            }
+        }
+    }
+
+    /// With DO=1, an answer synthesized from a wildcard carries the proof
+    /// that the query name itself does not exist.
+    fn prove_expansion(&mut self, lc: &[u8], wild_node: &'a Node, wild: bool) {
+        if let (true, Some(chain)) = (wild, &self.chain) {
+            chain.wildcard_answer(lc, wild_node, &mut self.proofs);
+        }
+    }
+
     /// RFC 8482 §4.2: over UDP one RRset stands for all; over TCP all of them.
-    fn any(&mut self, owner: &[u8], node: &'a Node) -> Step {
+    fn any(&mut self, owner: &[u8], lc: &[u8], node: &'a Node, wild: bool) -> Step {
         if node.is_empty() {
-            self.negative();
+            self.nodata(lc, node, wild);
             return Step::Done(rcode::NOERROR);
         }
+        let signed = self.chain.is_some();
         for set in node.rrsets() {
-            self.push(Section::Answer, owner, set);
+            // Signatures travel with the RRset they cover.
+            if signed && set.rtype == RType::RRSIG {
+                continue;
+            }
+            self.push_signed(Section::Answer, owner, node, set);
             if self.transport == Transport::Udp {
                 break;
             }
         }
+        self.prove_expansion(lc, node, wild);
         Step::Done(rcode::NOERROR)
+    }
+
+    /// An explicit RRSIG query: each signature with the TTL of the RRset
+    /// it covers (RFC 4034 §3). Like ANY (RFC 8482 §4.2), over UDP only
+    /// the signatures of one covered type are sent, which keeps the answer
+    /// small; over TCP all of them.
+    fn rrsig_answer(&mut self, owner: &[u8], node: &Node, sigs: RRsetRef<'_>) {
+        let first = sigs.first().and_then(|rd| rd.get(..2));
+        let mark = self.out.mark();
+        for rd in sigs.rdatas() {
+            if self.transport == Transport::Udp && rd.get(..2) != first {
+                continue;
+            }
+            let ttl = node.record_ttl(&sigs, rd);
+            if self
+                .out
+                .push_rr(Section::Answer, owner, RType::RRSIG, 1, ttl, rd)
+                .is_err()
+            {
+                self.out.rollback(mark);
+                self.truncated = true;
+                return;
+            }
+        }
     }
 
     /// RFC 6672 §3.1: the DNAME, a synthesized CNAME, then the new name.
@@ -318,7 +429,7 @@ impl<'a> Answer<'a, '_> {
         let Some(set) = node.get(RType::DNAME) else {
             return Step::Done(rcode::SERVFAIL);
         };
-        self.push(Section::Answer, node.owner_wire(), set);
+        self.push_signed(Section::Answer, node.owner_wire(), node, set);
         let Some(target) = set.first() else {
             return Step::Done(rcode::SERVFAIL);
         };
@@ -348,6 +459,14 @@ impl<'a> Answer<'a, '_> {
     fn referral(&mut self, cut: &'a Node) {
         let Some(ns) = cut.get(RType::NS) else { return };
         self.push(Section::Authority, cut.owner_wire(), ns);
+        // RFC 4035 §3.1.4: the signed DS, or the proof that there is none.
+        if let Some(chain) = &self.chain {
+            match cut.get(RType::DS) {
+                Some(ds) => self.push_signed(Section::Authority, cut.owner_wire(), cut, ds),
+                None => chain.no_ds(cut, &mut self.proofs),
+            }
+            self.flush_proofs();
+        }
         let cut_name = cut.owner();
         for target in ns.rdatas() {
             let Ok(t) = Name::from_wire(target) else {
@@ -394,6 +513,15 @@ impl<'a> Answer<'a, '_> {
             if r.is_err() {
                 self.truncated = true;
             }
+            if let Some(apex) = v.apex_node() {
+                self.push_sigs(
+                    Section::Authority,
+                    v.apex().as_wire(),
+                    apex,
+                    RType::SOA,
+                    ttl,
+                );
+            }
         }
     }
 
@@ -425,10 +553,70 @@ impl<'a> Answer<'a, '_> {
                             addr.ttl,
                             addr.rdatas(),
                         );
+                        // RFC 4035 §3.1.1: signatures in additional may be
+                        // dropped, and never set TC.
+                        if self.chain.is_some() {
+                            let _ =
+                                self.try_sigs(Section::Additional, target, node, rtype, addr.ttl);
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// [`Answer::push`] plus, with DO=1, the RRset's signatures.
+    fn push_signed(&mut self, section: Section, owner: &[u8], node: &'a Node, set: RRsetRef<'_>) {
+        self.push(section, owner, set);
+        self.push_sigs(section, owner, node, set.rtype, set.ttl);
+    }
+
+    /// With DO=1, the RRSIGs at `node` covering `rtype`, each with the TTL
+    /// of the covered RRset; required (TC when they do not fit).
+    fn push_sigs(&mut self, section: Section, owner: &[u8], node: &Node, rtype: RType, ttl: u32) {
+        if self.chain.is_none() || self.truncated || rtype == RType::RRSIG {
+            return;
+        }
+        if self.try_sigs(section, owner, node, rtype, ttl).is_err() {
+            self.truncated = true;
+        }
+    }
+
+    /// Writes the RRSIGs covering `rtype` at `node`, all or none.
+    fn try_sigs(
+        &mut self,
+        section: Section,
+        owner: &[u8],
+        node: &Node,
+        rtype: RType,
+        ttl: u32,
+    ) -> Result<(), Full> {
+        let Some(sigs) = node.get(RType::RRSIG) else {
+            return Ok(());
+        };
+        let covered = rtype.0.to_be_bytes();
+        let matching = sigs.rdatas().filter(|rd| rd.get(..2) == Some(&covered[..]));
+        self.out
+            .push_rrset(section, owner, RType::RRSIG, 1, ttl, matching)
+    }
+
+    /// Writes the queued denial proofs (NSEC or NSEC3 with signatures) to
+    /// the authority section.
+    fn flush_proofs(&mut self) {
+        let proofs = std::mem::take(&mut self.proofs);
+        for node in &proofs {
+            let rtype = if node.has(RType::NSEC3) {
+                RType::NSEC3
+            } else {
+                RType::NSEC
+            };
+            if let Some(set) = node.get(rtype) {
+                self.push_signed(Section::Authority, node.owner_wire(), node, set);
+            }
+        }
+        // Keep the allocation for the next use in this answer.
+        self.proofs = proofs;
+        self.proofs.clear();
     }
 
     /// Adds an RRset to a required section; marks truncation if it does not fit.

@@ -10,6 +10,8 @@ pub mod builder;
 pub mod diff;
 pub mod name;
 pub mod node;
+pub mod nsec3;
+pub mod ordered;
 pub mod record;
 pub mod serial;
 pub mod table;

@@ -20,6 +20,7 @@ use crate::rdata::{Class, RType};
 use crate::zone::diff::{Diff, DiffError};
 use crate::zone::name::{canonical_cmp_wire, Name, MAX_NAME_LEN};
 use crate::zone::node::{Node, RRset, RRsetRef};
+use crate::zone::ordered::DenialIndex;
 use crate::zone::record::Record;
 use crate::zone::table::NodeTable;
 
@@ -56,6 +57,8 @@ pub struct ZoneVersion {
     neg_ttl: u32,
     nodes: NodeTable,
     records: usize,
+    /// NSEC/NSEC3 chains in order; only for zones that have them.
+    denial: Option<DenialIndex>,
 }
 
 impl std::fmt::Debug for ZoneVersion {
@@ -99,7 +102,9 @@ impl ZoneVersion {
             neg_ttl: 0,
             nodes,
             records,
+            denial: None,
         };
+        v.denial = DenialIndex::build(v.nodes.iter());
         v.refresh_apex()?;
         Ok(v)
     }
@@ -254,6 +259,7 @@ impl ZoneVersion {
         for rec in &diff.added {
             self.add_record(rec)?;
         }
+        self.refresh_denial(diff);
         self.nodes.maybe_fold();
         self.refresh_apex().map_err(DiffError::Zone)?;
         if self.serial != diff.serial_to {
@@ -263,6 +269,35 @@ impl ZoneVersion {
             });
         }
         Ok(())
+    }
+
+    /// The ordered NSEC/NSEC3 index; `None` for a zone without either.
+    pub fn denial(&self) -> Option<&DenialIndex> {
+        self.denial.as_ref()
+    }
+
+    /// Keeps the ordered index in step with a diff: only owners whose
+    /// NSEC/NSEC3 records changed are touched (O(change · log n)).
+    fn refresh_denial(&mut self, diff: &Diff) {
+        let is_chain = |r: &&Record| matches!(r.rtype, RType::NSEC | RType::NSEC3);
+        let mut changed = diff.removed.iter().chain(&diff.added).filter(is_chain);
+        let Some(first) = changed.next() else {
+            return;
+        };
+        match self.denial.as_mut() {
+            // The zone just became signed: index it once.
+            None => self.denial = DenialIndex::build(self.nodes.iter()),
+            Some(index) => {
+                for rec in std::iter::once(first).chain(changed) {
+                    let wire = rec.owner.as_wire();
+                    index.refresh(wire, self.nodes.find(wire));
+                }
+                if index.nsec_len() == 0 && index.nsec3_len() == 0 {
+                    // The zone went unsigned.
+                    self.denial = None;
+                }
+            }
+        }
     }
 
     fn take(&mut self, wire: &[u8]) -> Option<Node> {

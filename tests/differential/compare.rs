@@ -6,12 +6,15 @@
 //! |---|---|---|
 //! | TC=1: sections not compared | RFC 2181 §9 | (none seen; permitted partial sections) |
 //! | ANY: any non-empty subset of the RRsets at the name | RFC 8482 §4.1 | knotd and nsd return different single RRsets, over TCP too |
+//! | RRSIG query (signed zone): any non-empty subset of the RRSIGs | RFC 8482 §4.1 by analogy | knotd sends one covered type's, nsd all |
+//! | DO=1, signed zone: the apex NS's RRSIG in positive answers optional | RFC 4035 §3.1.1 with RFC 2181 §5.4.1 | nsd adds it with the NS, knotd not |
 //! | apex NS in the authority section of positive answers optional | RFC 1034 §6.2.1, RFC 2181 §5.4.1 | nsd adds it (and its addresses), knotd not |
 //! | mixed-case query: names compared case-insensitively | RFC 4343 §3, §4.1 | nsd compresses against the question's case |
 //! | owner names compared case-insensitively | RFC 4343 §4.1 | knotd echoes the question's case, polyzone keeps the zone's |
 //! | RRSIG query at a CNAME owner: NODATA or chase | RFC 4035 §2.5 | knotd NODATA, nsd follows the CNAME |
 //! | sibling glue not compared, in-domain glue is | RFC 9471 §3.1/§3.2 | (both include it) |
 //! | nsd only: referral with partial glue, no TC | nsd 4.6 predates RFC 9471 §3.1 | knotd sets TC |
+//! | mixed-case DO=1 query, UDP: TC in one server only | RFC 1035 §4.1.4 (compression optional), RFC 4343 §4.1 | (see `case_kept_compression_tc`) |
 //!
 //! Additional-section content other than in-domain glue is optional (RFC 1034
 //! §4.3.2 step 6) and never compared.
@@ -45,11 +48,17 @@ pub fn normalise(query: &Query, outcome: &mut Outcome) {
         outcome.authority.clear();
         outcome.addresses.clear();
     }
-    if query.qtype == ANY && outcome.rcode == "NOERROR" && !outcome.answer.is_empty() {
+    let rrsig_answer = query.qtype == RRSIG && outcome.answer.iter().all(|r| is_type(r, "RRSIG"));
+    if (query.qtype == ANY || rrsig_answer)
+        && outcome.rcode == "NOERROR"
+        && !outcome.answer.is_empty()
+    {
         // RFC 8482 §4.1: a responder may answer ANY with one RRset or a
         // larger subset of those at the name; knotd returns one, nsd another,
         // over TCP too. Compared: the answer is non-empty and its owners
         // (the query name, plus the DNAME owner when one redirects it).
+        // An explicit RRSIG query in a signed zone is treated alike: knotd
+        // sends the signatures of one covered type, nsd all of them.
         let owners: BTreeSet<String> = outcome
             .answer
             .iter()
@@ -67,8 +76,11 @@ pub fn normalise(query: &Query, outcome: &mut Outcome) {
         // section of an answer: the apex NS RRset there is optional. nsd
         // adds it, knotd (minimal responses) does not. The NS of a delegation
         // reached through a CNAME is a referral and stays.
+        // With DO=1 the NS's signature goes with it.
         outcome.authority.retain(|r| {
-            !(is_type(r, "NS") && field(r, 0).is_some_and(|o| o.eq_ignore_ascii_case(&apex())))
+            let at_apex = field(r, 0).is_some_and(|o| o.eq_ignore_ascii_case(&apex()));
+            let ns_or_its_sig = is_type(r, "NS") || rrsig_covers(r, 2);
+            !(at_apex && ns_or_its_sig)
         });
     }
     if query.name.chars().any(|c| c.is_ascii_uppercase()) {
@@ -97,6 +109,21 @@ pub fn normalise(query: &Query, outcome: &mut Outcome) {
             *set = set.iter().map(|r| fold_owner(r)).collect();
         }
     }
+}
+
+/// Whether a rendered RRSIG covers this type: hickory prints RRSIG rdata
+/// as base64, whose first four characters hold the type covered and the
+/// algorithm.
+fn rrsig_covers(record: &str, rtype: u16) -> bool {
+    use base64::Engine;
+    is_type(record, "RRSIG")
+        && field(record, 4)
+            .and_then(|b| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.get(..4)?)
+                    .ok()
+            })
+            .is_some_and(|bytes| bytes.get(..2) == Some(&rtype.to_be_bytes()[..]))
 }
 
 /// The record with its owner name in lower case, everything else kept.
@@ -203,6 +230,23 @@ pub fn nsd_glue_without_tc(query: &Query, reference: &Reply, candidate: &Reply) 
         && c.answer.is_empty()
         && !c.aa
         && c.authority.iter().any(|rec| is_type(rec, "NS"))
+}
+
+/// Name compression is optional (RFC 1035 §4.1.4), and a server that keeps
+/// the zone's case in owner names (RFC 4343 §4.1; polyzone) cannot point
+/// them at a mixed-case question, so its signed reply is a few bytes
+/// longer than one compressed against a case-folded copy (knotd). Near the
+/// UDP limit one server then sets TC and the other does not; only that
+/// combination (mixed case, UDP, DO=1, TC on one side) is excused.
+pub fn case_kept_compression_tc(query: &Query, reference: &Reply, candidate: &Reply) -> bool {
+    let (Reply::Answered(r), Reply::Answered(c)) = (reference, candidate) else {
+        return false;
+    };
+    query.transport == Transport::Udp
+        && query.edns.is_some_and(|e| e.dnssec_ok)
+        && query.name.chars().any(|ch| ch.is_ascii_uppercase())
+        && r.tc != c.tc
+        && r.rcode == c.rcode
 }
 
 fn normalised(query: &Query, outcome: &Outcome) -> Outcome {

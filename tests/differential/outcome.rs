@@ -22,7 +22,8 @@ pub struct Outcome {
     /// `Some(do_bit)` when the response carries an OPT record.
     pub edns: Option<bool>,
     pub answer: BTreeSet<String>,
-    /// SOA and NS records of the authority section.
+    /// SOA and NS records of the authority section, and in signed zones
+    /// DS, NSEC, NSEC3 and their RRSIGs.
     pub authority: BTreeSet<String>,
     /// Address records (A, AAAA) of the additional section; only those of
     /// name servers in the authority section are compared (see `glue`).
@@ -91,7 +92,17 @@ fn outcome_of(msg: &Message) -> Outcome {
     let authority: BTreeSet<String> = msg
         .authorities
         .iter()
-        .filter(|r| matches!(r.record_type(), RecordType::SOA | RecordType::NS))
+        .filter(|r| {
+            matches!(
+                r.record_type(),
+                RecordType::SOA
+                    | RecordType::NS
+                    | RecordType::DS
+                    | RecordType::NSEC
+                    | RecordType::NSEC3
+                    | RecordType::RRSIG
+            )
+        })
         .map(render)
         .collect();
     Outcome {
