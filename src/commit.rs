@@ -570,7 +570,6 @@ impl Engine {
                             .key
                             .as_ref()
                             .map_or("unsigned".to_string(), |k| format!("tsig:{k}"));
-                        tracing::info!(zone = %zc.name, serial = diff.serial_to, %who, added = diff.added.len(), removed = diff.removed.len(), "update");
                         entry.0 = next;
                         entry.1.push((diff, CommitMeta { time: now, who }));
                         waiting.push((zc.name.clone(), job.reply));
@@ -588,6 +587,15 @@ impl Engine {
         }
         let mut failed: Vec<Name> = Vec::new();
         let mut committed: Vec<Name> = Vec::new();
+        let logged: Vec<(Name, u32, String, usize, usize)> = work
+            .iter()
+            .flat_map(|(zone, (_, diffs))| {
+                diffs.iter().map(|(d, m)| {
+                    let (added, removed) = (d.added.len(), d.removed.len());
+                    (zone.clone(), d.serial_to, m.who.clone(), added, removed)
+                })
+            })
+            .collect();
         for (name, (version, diffs)) in work {
             if diffs.is_empty() {
                 continue;
@@ -618,6 +626,12 @@ impl Engine {
             } else {
                 rcode::NOERROR
             });
+        }
+        // Logged once answered: the log write is not on the clients' path.
+        for (zone, serial, who, added, removed) in logged {
+            if !failed.contains(&zone) {
+                tracing::info!(%zone, serial, %who, added, removed, "update");
+            }
         }
         for name in committed {
             self.compact(&name);
