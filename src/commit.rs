@@ -63,6 +63,8 @@ pub struct Engine {
     zones: HashMap<Name, (ZoneConfig, Arc<Zone>)>,
     retention: RetentionPolicy,
     lock: Mutex<()>,
+    /// What each secondary acknowledged and transferred (NOTIFY, AXFR/IXFR).
+    secondaries: crate::server::xfr::status::SecondaryStatus,
 }
 
 /// Seconds since the epoch.
@@ -92,6 +94,7 @@ impl Engine {
                 max_bytes: config.server.journal_max_bytes,
             },
             lock: Mutex::new(()),
+            secondaries: Default::default(),
         };
         let mut served = Vec::new();
         for zc in &config.zones {
@@ -254,6 +257,11 @@ impl Engine {
             }
         }
         report
+    }
+
+    /// The secondaries' NOTIFY and transfer status.
+    pub fn secondaries(&self) -> &crate::server::xfr::status::SecondaryStatus {
+        &self.secondaries
     }
 
     /// The served zone and its settings.

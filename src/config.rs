@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::server::acl::TransferAcl;
+use crate::server::notify::NotifyTarget;
 use crate::server::update::UpdateAcl;
 use crate::zone::name::Name;
 use crate::zone::serial::SerialPolicy;
@@ -193,6 +195,10 @@ pub struct ZoneConfig {
     pub zonefile_sync: bool,
     /// Who may send RFC 2136 updates; empty refuses all.
     pub update: UpdateAcl,
+    /// Who may AXFR/IXFR the zone (key names, CIDRs); empty refuses all.
+    pub transfer: TransferAcl,
+    /// Secondaries sent a NOTIFY on each new serial.
+    pub notify: Vec<NotifyTarget>,
 }
 
 #[derive(Deserialize)]
@@ -237,6 +243,8 @@ struct RawZone {
     serial: Option<SerialPolicy>,
     zonefile_sync: Option<bool>,
     update: Option<UpdateAcl>,
+    transfer: Option<TransferAcl>,
+    notify: Option<Vec<NotifyTarget>>,
 }
 
 impl Config {
@@ -332,6 +340,8 @@ impl Config {
                 serial: z.serial.unwrap_or_default(),
                 zonefile_sync: z.zonefile_sync.unwrap_or(false),
                 update: z.update.unwrap_or_default(),
+                transfer: z.transfer.unwrap_or_default(),
+                notify: z.notify.unwrap_or_default(),
             });
         }
         let tsig = tsig_keys(raw.tsig, &base, &invalid)?;
@@ -345,6 +355,25 @@ impl Config {
                     return Err(invalid(
                         &format!("zone[{i}].update"),
                         format!("key `{}` is not defined in a [[tsig]] section", g.key),
+                    ));
+                }
+            }
+        }
+        for (i, z) in zones.iter().enumerate() {
+            let transfer_keys = z
+                .transfer
+                .keys()
+                .map(|k| (format!("zone[{i}].transfer"), k));
+            let notify_keys = z
+                .notify
+                .iter()
+                .filter_map(|t| t.key.as_ref())
+                .map(|k| (format!("zone[{i}].notify"), k));
+            for (at, k) in transfer_keys.chain(notify_keys) {
+                if !tsig.iter().any(|t| &t.name == k) {
+                    return Err(invalid(
+                        &at,
+                        format!("key `{k}` is not defined in a [[tsig]] section"),
                     ));
                 }
             }
