@@ -533,6 +533,30 @@ mod tests {
     }
 
     #[test]
+    fn transfer_and_notify() {
+        let base = "[[tsig]]\nname = \"xfr-key\"\nsecret = \"c2VjcmV0\"\n[[zone]]\nname = \"a.test\"\nfile = \"x\"\n";
+        let c = parse(&format!(
+            "{base}transfer = [\"xfr-key\", \"127.0.0.0/8\"]\nnotify = [\"127.0.0.1:5301\", {{ addr = \"[::1]:5302\", key = \"xfr-key\" }}]\n"
+        ))
+        .unwrap();
+        assert_eq!(c.zones[0].transfer.entries.len(), 2);
+        assert_eq!(c.zones[0].notify.len(), 2);
+        assert!(parse(base).unwrap().zones[0].transfer.entries.is_empty());
+        for (bad, key) in [
+            ("transfer = [\"nokey\"]", "zone[0].transfer"),
+            (
+                "notify = [{ addr = \"127.0.0.1:53\", key = \"nokey\" }]",
+                "zone[0].notify",
+            ),
+            ("transfer = [\"10.0.0.0/40\"]", "transfer"),
+            ("notify = [\"localhost\"]", "notify"),
+        ] {
+            let e = parse(&format!("{base}{bad}\n")).unwrap_err().to_string();
+            assert!(e.contains(key), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn journal_retention() {
         let c =
             parse("[server]\njournal_max_diffs = 10000\njournal_max_bytes = \"1GiB\"\n").unwrap();

@@ -345,6 +345,33 @@ fn secondaries_follow_by_notify_and_ixfr_across_restart() {
             p.kind
         );
     }
+    // Migration path: import from a real primary (named's copy, unsigned)
+    // and from polyzone itself (TSIG key named in the config).
+    let named = peers.iter().find(|p| p.kind == Kind::Named).expect("named");
+    let out_named = s.path().join("imported-from-named.zone");
+    let imported = import(&s, named.port, None, &out_named);
+    assert_eq!(
+        imported, want,
+        "import from named differs from `zone export`"
+    );
+    let out_self = s.path().join("imported-from-polyzone.zone");
+    assert_eq!(import(&s, s.port, Some("xfr-key"), &out_self), want);
+    // An existing file is kept without --force.
+    let again = Command::new(polyzone_bin())
+        .args([
+            "import",
+            "--zone",
+            ZONE,
+            "--axfr",
+            &format!("127.0.0.1:{}", named.port),
+            "--out",
+        ])
+        .arg(&out_named)
+        .output()
+        .expect("run import");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+
     // The status registry saw every peer's last transfer and NOTIFY ack.
     let acked = |v: &serde_json::Value, p: &Peer| {
         v["notify"].as_array().is_some_and(|a| {
@@ -369,6 +396,32 @@ fn secondaries_follow_by_notify_and_ixfr_across_restart() {
             .unwrap_or_else(|| panic!("no transfer status for {:?}: {v}", p.kind));
         assert_eq!(t["serial"], last, "{v}");
     }
+}
+
+/// `polyzone import --axfr` into `out`; the records it wrote.
+fn import(s: &Server, port: u16, key: Option<&str>, out: &Path) -> BTreeSet<Rr> {
+    let mut cmd = Command::new(polyzone_bin());
+    cmd.args([
+        "import",
+        "--zone",
+        ZONE,
+        "--axfr",
+        &format!("127.0.0.1:{port}"),
+    ])
+    .arg("--out")
+    .arg(out)
+    .arg("--config")
+    .arg(s.path().join("polyzone.toml"));
+    if let Some(k) = key {
+        cmd.args(["--tsig", k]);
+    }
+    let o = cmd.output().expect("run polyzone import");
+    assert!(
+        o.status.success(),
+        "import from {port} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    record_set(&std::fs::read_to_string(out).expect("imported file"))
 }
 
 /// `GET /api/v1/zones/ZONE/secondaries`.

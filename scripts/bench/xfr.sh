@@ -283,7 +283,11 @@ for r in $(seq "$PROP_RUNS"); do
   while [ -n "$left" ]; do
     next=""
     for p in $left; do
-      [ -n "$(dig +short +norec +time=1 +tries=1 @127.0.0.1 -p $p prop-$r.$ZONE A 2>/dev/null | grep -E "^[0-9.]+$")" ] || next="$next $p"
+      if [ -n "$(dig +short +norec +time=1 +tries=1 @127.0.0.1 -p $p prop-$r.$ZONE A 2>/dev/null | grep -E "^[0-9.]+$")" ]; then
+        echo "$(echo "($(now) - $t0) * 1000" | bc -l | cut -d. -f1)" >>"$L/lat.$p"
+      else
+        next="$next $p"
+      fi
     done
     left=$(echo $next)
     t=$(echo "$(now) - $t0" | bc -l)
@@ -296,6 +300,10 @@ done
 P50=$(printf '%s\n' "${lat[@]}" | pct 50)
 PMAX=$(printf '%s\n' "${lat[@]}" | pct 100)
 echo "  runs (ms): ${lat[*]} -> p50 ${P50} ms, max ${PMAX} ms"
+for p in $LK $LN $LB; do
+  name=$([ $p = $LK ] && echo knotd || ([ $p = $LN ] && echo nsd || echo named))
+  echo "  $name alone: p50 $(pct 50 <"$L/lat.$p") ms, max $(pct 100 <"$L/lat.$p") ms"
+done
 
 echo
 echo "== summary ($N records; $(nproc) cores)"
