@@ -476,9 +476,11 @@ fn kdig_records(out: &str) -> Option<usize> {
 fn transfer_acl_key_only_cidr_only_and_notify_refused() {
     require("kdig");
     require("dig");
+    // A 20 KB TXT record: bigger than a usual transfer message.
+    let big = format!("\"{}\" ", "x".repeat(250)).repeat(80);
     let zone = |name: &str| {
         format!(
-            "$ORIGIN {name}.\n$TTL 300\n@ SOA ns hostmaster 7 3600 600 86400 300\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.2\n"
+            "$ORIGIN {name}.\n$TTL 300\n@ SOA ns hostmaster 7 3600 600 86400 300\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.2\nbig TXT {big}\n"
         )
     };
     let config = format!(
@@ -513,7 +515,7 @@ file = "zones/closed.test.zone"
         ],
         "keyonly.test",
     );
-    let ok = |out: &str| kdig_records(out) == Some(5);
+    let ok = |out: &str| kdig_records(out) == Some(6);
     let refused = |out: &str| out.contains("REFUSED") && kdig_records(out).is_none();
     let y = format!("hmac-sha256:xfr-key:{SECRET}");
     let other = format!("hmac-sha256:other-key:{OTHER_SECRET}");

@@ -12,7 +12,7 @@
 //! (serial out of the journal's reach, or newer than ours).
 //!
 //! # Streaming
-//! Over TCP the answer is a stream of messages of up to 64 KiB, each built,
+//! Over TCP the answer is a stream of messages of 16 KiB, each built,
 //! signed and written before the next is started: the socket's
 //! back-pressure paces the transfer and memory stays at one message, not
 //! the encoded zone. Records come straight from the version's node table
@@ -47,8 +47,16 @@ use crate::zone::serial::Serial;
 use crate::zone::version::ZoneVersion;
 use pack::{Packer, RecordRef};
 
-/// Largest transfer message, before its TSIG record.
+/// Largest single-message answer, before its TSIG record.
 const MESSAGE_MAX: usize = u16::MAX as usize;
+/// Size of each message of a streamed transfer. 16 KiB (as nsd sends)
+/// rather than 64: every offset stays below the 0x3FFF compression-pointer
+/// limit, and clients start parsing sooner, which measured faster end to
+/// end with dig than 64 KiB messages (same server CPU).
+const STREAM_MESSAGE: usize = 16 * 1024;
+/// A client that takes longer than this to accept one message is dropped:
+/// a stalled transfer would otherwise pin an old zone version in memory.
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An AXFR/IXFR query whose TSIG (if any) verified.
 pub struct TransferRequest {
@@ -417,26 +425,37 @@ pub async fn serve_tcp<W: AsyncWrite + Unpin>(
         records: 0,
         bytes: 0,
     };
-    match plan {
-        Plan::Single { rcode, soa } => {
-            let msg = single_message(&echo, rcode, &soa.iter().map(rref).collect::<Vec<_>>(), &t);
-            sender.write(wr, &msg).await?;
+    let sent = async {
+        match plan {
+            Plan::Single { rcode, soa } => {
+                let msg =
+                    single_message(&echo, rcode, &soa.iter().map(rref).collect::<Vec<_>>(), &t);
+                sender.records += soa.iter().count() as u64;
+                sender.write(wr, &msg).await?;
+            }
+            Plan::Axfr { version, .. } => {
+                let Some(soa) = soa_record(&version) else {
+                    let msg = single_message(&echo, rcode::SERVFAIL, &[], &t);
+                    return sender.write(wr, &msg).await;
+                };
+                let records = Box::new(
+                    std::iter::once(rref(&soa))
+                        .chain(ZoneRecords::new(&version))
+                        .chain(std::iter::once(rref(&soa))),
+                );
+                sender.stream_records(wr, records).await?;
+            }
+            Plan::Ixfr { diff } => sender.stream_records(wr, diff_records(&diff)).await?,
         }
-        Plan::Axfr { version, .. } => {
-            let Some(soa) = soa_record(&version) else {
-                let msg = single_message(&echo, rcode::SERVFAIL, &[], &t);
-                return sender.write(wr, &msg).await;
-            };
-            let records = Box::new(
-                std::iter::once(rref(&soa))
-                    .chain(ZoneRecords::new(&version))
-                    .chain(std::iter::once(rref(&soa))),
-            );
-            sender.stream_records(wr, records).await?;
-        }
-        Plan::Ixfr { diff } => sender.stream_records(wr, diff_records(&diff)).await?,
+        wr.flush().await
     }
-    wr.flush().await?;
+    .await;
+    if let Err(e) = sent {
+        if let Some(o) = &outcome {
+            tracing::warn!(zone = %o.zone, %peer, kind = o.kind, "transfer aborted after {} messages: {e}", sender.messages);
+        }
+        return Err(e);
+    }
     if let (Some(o), Some(engine)) = (outcome, &shared.engine) {
         let key = t.tsig.as_ref().map(|c| &c.key_name);
         engine.secondaries().transferred(
@@ -479,7 +498,11 @@ impl Sender<'_> {
         self.frame
             .extend_from_slice(&(msg.len() as u16).to_be_bytes());
         self.frame.extend_from_slice(msg);
-        wr.write_all(&self.frame).await?;
+        tokio::time::timeout(WRITE_TIMEOUT, wr.write_all(&self.frame))
+            .await
+            .map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "transfer client stalled")
+            })??;
         self.messages += 1;
         self.bytes += msg.len() as u64;
         Ok(())
@@ -504,7 +527,7 @@ impl Sender<'_> {
                 echo.id,
                 answer_flags(echo, rcode::NOERROR),
                 (&echo.qname, echo.qtype, echo.qclass),
-                MESSAGE_MAX - self.reserve,
+                STREAM_MESSAGE - self.reserve,
             );
             while let Some(r) = records.peek() {
                 if p.push(r).is_err() {
@@ -513,9 +536,24 @@ impl Sender<'_> {
                 records.next();
             }
             if p.count() == 0 {
-                return Err(std::io::Error::other(
-                    "a record does not fit in a transfer message",
-                ));
+                // A record larger than a usual message gets one of its own,
+                // up to the 64 KiB a TCP message can hold.
+                p.start(
+                    echo.id,
+                    answer_flags(echo, rcode::NOERROR),
+                    (&echo.qname, echo.qtype, echo.qclass),
+                    MESSAGE_MAX - self.reserve,
+                );
+                match records.peek() {
+                    Some(r) if p.push(r).is_ok() => {
+                        records.next();
+                    }
+                    _ => {
+                        return Err(std::io::Error::other(
+                            "a record does not fit in a transfer message",
+                        ))
+                    }
+                }
             }
             self.records += u64::from(p.count());
             let msg = p.finish();
