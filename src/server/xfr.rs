@@ -83,6 +83,10 @@ struct Echo {
     qtype: u16,
     qclass: u16,
     zone: Option<Name>,
+    /// Payload size for the OPT record of single-message answers, when the
+    /// request had one (stream messages go without: RFC 5936 makes OPT in
+    /// transfer messages optional, and no client needs it).
+    opt: Option<u16>,
 }
 
 /// What a transfer was, for the log and the status registry.
@@ -112,6 +116,7 @@ fn plan(
             qtype: 0,
             qclass: 0,
             zone: None,
+            opt: None,
         };
         return (echo, single(rcode::FORMERR), None);
     };
@@ -122,6 +127,7 @@ fn plan(
         qtype: req.qtype.0,
         qclass: req.qclass.0,
         zone: None,
+        opt: req.edns.map(|_| shared.answer.udp_payload_max),
     };
     let key = t.tsig.as_ref().map(|c| &c.key_name);
     let qtype = if req.qtype == RType::AXFR {
@@ -326,6 +332,9 @@ fn single_message(echo: &Echo, rc: u16, records: &[RecordRef<'_>], t: &TransferR
         (&echo.qname, echo.qtype, echo.qclass),
         MESSAGE_MAX - reserve,
     );
+    if let Some(size) = echo.opt {
+        p.set_opt(size);
+    }
     for r in records {
         // Single answers hold at most one SOA: it always fits.
         let _ = p.push(r);
@@ -377,6 +386,9 @@ pub fn answer_udp(shared: &Shared, t: TransferRequest, peer: IpAddr) -> Vec<u8> 
                 (&echo.qname, echo.qtype, echo.qclass),
                 (payload as usize).saturating_sub(reserve),
             );
+            if let Some(size) = echo.opt {
+                p.set_opt(size);
+            }
             let fits = diff_records(&diff).all(|r| p.push(&r).is_ok());
             if fits {
                 let mut msg = p.finish().clone();

@@ -45,7 +45,12 @@ pub struct Packer {
     apex_at: Option<u16>,
     prev_owner: (usize, usize),
     prev_owner_at: Option<u16>,
+    /// Payload size to advertise in an OPT record (EDNS requests only).
+    opt: Option<u16>,
 }
+
+/// Size of an OPT record without options.
+const OPT_LEN: usize = 11;
 
 impl Packer {
     /// A packer for the zone at `apex` (wire form, the zone's own case).
@@ -58,7 +63,18 @@ impl Packer {
             apex_at: None,
             prev_owner: (0, 0),
             prev_owner_at: None,
+            opt: None,
         }
+    }
+
+    /// Adds an OPT record advertising `udp_size` at [`Packer::finish`]
+    /// (RFC 6891 §6.1.1: an EDNS request gets an EDNS answer); call after
+    /// [`Packer::start`], its room is taken from the limit.
+    pub fn set_opt(&mut self, udp_size: u16) {
+        if self.opt.is_none() {
+            self.limit = self.limit.saturating_sub(OPT_LEN);
+        }
+        self.opt = Some(udp_size);
     }
 
     /// Starts a message: header (`flags` with the rcode), the question as
@@ -69,6 +85,7 @@ impl Packer {
         self.limit = limit;
         self.prev_owner_at = None;
         self.apex_at = None;
+        self.opt = None;
         self.buf.extend_from_slice(&id.to_be_bytes());
         self.buf.extend_from_slice(&flags.to_be_bytes());
         self.buf.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
@@ -130,9 +147,17 @@ impl Packer {
         Ok(())
     }
 
-    /// Writes the answer count and returns the message (for signing).
+    /// Writes the answer count (and the OPT record) and returns the
+    /// message, ready for a TSIG record. Call once per message.
     pub fn finish(&mut self) -> &mut Vec<u8> {
         self.buf[6..8].copy_from_slice(&self.count.to_be_bytes());
+        if let Some(size) = self.opt.take() {
+            self.buf.push(0);
+            self.buf.extend_from_slice(&RType::OPT.0.to_be_bytes());
+            self.buf.extend_from_slice(&size.to_be_bytes());
+            self.buf.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+            self.buf[10..12].copy_from_slice(&1u16.to_be_bytes());
+        }
         &mut self.buf
     }
 
@@ -318,6 +343,24 @@ mod tests {
         let msg = p.finish().clone();
         let m = Message::from_bytes(&msg).unwrap();
         assert_eq!(m.answers.len(), n);
+    }
+
+    #[test]
+    fn opt_is_appended_within_the_limit() {
+        let apex = wire("example.com");
+        let mut p = Packer::new(&apex);
+        p.start(1, 0x8400, (&apex, 251, 1), 512);
+        p.set_opt(1232);
+        let txt = [200u8; 201];
+        let mut n = 0;
+        while p.push(&rr(&apex, RType::TXT, &txt)).is_ok() {
+            n += 1;
+        }
+        let msg = p.finish().clone();
+        assert!(msg.len() <= 512, "{}", msg.len());
+        let m = Message::from_bytes(&msg).unwrap();
+        assert_eq!(m.answers.len(), n);
+        assert_eq!(m.edns.as_ref().map(|e| e.max_payload()), Some(1232));
     }
 
     #[test]
