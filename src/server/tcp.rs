@@ -79,6 +79,7 @@ async fn connection(
             }
             Action::Transfer(t) => {
                 // Streamed here; pipelined requests wait until it is done.
+                crate::server::xfr::tune_socket(wr.as_ref());
                 crate::server::xfr::serve_tcp(shared, t, peer, &mut wr).await?;
                 continue;
             }

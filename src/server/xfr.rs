@@ -418,6 +418,16 @@ pub fn answer_udp(shared: &Shared, t: TransferRequest, peer: IpAddr) -> Vec<u8> 
     }
 }
 
+/// Gives a transfer connection a deep send buffer (1 MiB): dozens of
+/// messages can then wait in the kernel while the client parses, instead of
+/// the server stalling every 16 KiB until the client is scheduled again
+/// (which, on a busy machine, dominated the transfer time).
+pub fn tune_socket(stream: &tokio::net::TcpStream) {
+    if let Err(e) = socket2::SockRef::from(stream).set_send_buffer_size(1 << 20) {
+        tracing::debug!("cannot enlarge the send buffer of a transfer: {e}");
+    }
+}
+
 /// Answers an AXFR/IXFR query that came over TCP, writing each message
 /// (length-prefixed) to `wr` as soon as it is full.
 pub async fn serve_tcp<W: AsyncWrite + Unpin>(
