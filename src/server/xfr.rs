@@ -49,10 +49,9 @@ use pack::{Packer, RecordRef};
 
 /// Largest single-message answer, before its TSIG record.
 const MESSAGE_MAX: usize = u16::MAX as usize;
-/// Size of each message of a streamed transfer. 16 KiB (as nsd sends)
-/// rather than 64: every offset stays below the 0x3FFF compression-pointer
-/// limit, and clients start parsing sooner, which measured faster end to
-/// end with dig than 64 KiB messages (same server CPU).
+/// Size of each message of a streamed transfer. 16 KiB (as nsd and knotd
+/// send) rather than 64: every offset stays below the 0x3FFF
+/// compression-pointer limit, and the client can start parsing sooner.
 const STREAM_MESSAGE: usize = 16 * 1024;
 /// A client that takes longer than this to accept one message is dropped:
 /// a stalled transfer would otherwise pin an old zone version in memory.
