@@ -67,6 +67,8 @@ pub struct Engine {
     snapshot_queue: Mutex<Option<std::sync::mpsc::Sender<Name>>>,
     /// Zones queued for a snapshot, so a busy zone is queued once.
     snapshot_pending: Mutex<std::collections::HashSet<Name>>,
+    /// What each secondary acknowledged and transferred (NOTIFY, AXFR/IXFR).
+    secondaries: crate::server::xfr::status::SecondaryStatus,
 }
 
 /// Seconds since the epoch.
@@ -100,6 +102,7 @@ impl Engine {
             lock: Mutex::new(()),
             snapshot_queue: Mutex::new(None),
             snapshot_pending: Mutex::new(Default::default()),
+            secondaries: Default::default(),
         };
         let mut served = Vec::new();
         for zc in &config.zones {
@@ -262,6 +265,11 @@ impl Engine {
             }
         }
         report
+    }
+
+    /// The secondaries' NOTIFY and transfer status.
+    pub fn secondaries(&self) -> &crate::server::xfr::status::SecondaryStatus {
+        &self.secondaries
     }
 
     /// The served zone and its settings.

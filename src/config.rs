@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::server::acl::TransferAcl;
+use crate::server::notify::NotifyTarget;
 use crate::server::update::UpdateAcl;
 use crate::zone::name::Name;
 use crate::zone::serial::SerialPolicy;
@@ -193,6 +195,10 @@ pub struct ZoneConfig {
     pub zonefile_sync: bool,
     /// Who may send RFC 2136 updates; empty refuses all.
     pub update: UpdateAcl,
+    /// Who may AXFR/IXFR the zone (key names, CIDRs); empty refuses all.
+    pub transfer: TransferAcl,
+    /// Secondaries sent a NOTIFY on each new serial.
+    pub notify: Vec<NotifyTarget>,
 }
 
 #[derive(Deserialize)]
@@ -237,6 +243,8 @@ struct RawZone {
     serial: Option<SerialPolicy>,
     zonefile_sync: Option<bool>,
     update: Option<UpdateAcl>,
+    transfer: Option<TransferAcl>,
+    notify: Option<Vec<NotifyTarget>>,
 }
 
 impl Config {
@@ -332,6 +340,8 @@ impl Config {
                 serial: z.serial.unwrap_or_default(),
                 zonefile_sync: z.zonefile_sync.unwrap_or(false),
                 update: z.update.unwrap_or_default(),
+                transfer: z.transfer.unwrap_or_default(),
+                notify: z.notify.unwrap_or_default(),
             });
         }
         let tsig = tsig_keys(raw.tsig, &base, &invalid)?;
@@ -345,6 +355,25 @@ impl Config {
                     return Err(invalid(
                         &format!("zone[{i}].update"),
                         format!("key `{}` is not defined in a [[tsig]] section", g.key),
+                    ));
+                }
+            }
+        }
+        for (i, z) in zones.iter().enumerate() {
+            let transfer_keys = z
+                .transfer
+                .keys()
+                .map(|k| (format!("zone[{i}].transfer"), k));
+            let notify_keys = z
+                .notify
+                .iter()
+                .filter_map(|t| t.key.as_ref())
+                .map(|k| (format!("zone[{i}].notify"), k));
+            for (at, k) in transfer_keys.chain(notify_keys) {
+                if !tsig.iter().any(|t| &t.name == k) {
+                    return Err(invalid(
+                        &at,
+                        format!("key `{k}` is not defined in a [[tsig]] section"),
                     ));
                 }
             }
@@ -501,6 +530,30 @@ mod tests {
         let e =
             parse("[[zone]]\nname = \"a.test\"\nfile = \"x\"\nserial = \"weekly\"\n").unwrap_err();
         assert!(e.to_string().contains("serial"), "{e}");
+    }
+
+    #[test]
+    fn transfer_and_notify() {
+        let base = "[[tsig]]\nname = \"xfr-key\"\nsecret = \"c2VjcmV0\"\n[[zone]]\nname = \"a.test\"\nfile = \"x\"\n";
+        let c = parse(&format!(
+            "{base}transfer = [\"xfr-key\", \"127.0.0.0/8\"]\nnotify = [\"127.0.0.1:5301\", {{ addr = \"[::1]:5302\", key = \"xfr-key\" }}]\n"
+        ))
+        .unwrap();
+        assert_eq!(c.zones[0].transfer.entries.len(), 2);
+        assert_eq!(c.zones[0].notify.len(), 2);
+        assert!(parse(base).unwrap().zones[0].transfer.entries.is_empty());
+        for (bad, key) in [
+            ("transfer = [\"nokey\"]", "zone[0].transfer"),
+            (
+                "notify = [{ addr = \"127.0.0.1:53\", key = \"nokey\" }]",
+                "zone[0].notify",
+            ),
+            ("transfer = [\"10.0.0.0/40\"]", "transfer"),
+            ("notify = [\"localhost\"]", "notify"),
+        ] {
+            let e = parse(&format!("{base}{bad}\n")).unwrap_err().to_string();
+            assert!(e.contains(key), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -14,5 +14,6 @@ pub mod rdata;
 pub mod server;
 pub mod store;
 pub mod wire;
+pub mod xfr_client;
 pub mod zone;
 pub mod zonefile;

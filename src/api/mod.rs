@@ -41,6 +41,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/zones/{zone}/diff", get(diff))
         .route("/api/v1/zones/{zone}/rollback", post(rollback))
         .route("/api/v1/zones/{zone}/export", get(export))
+        .route("/api/v1/zones/{zone}/secondaries", get(secondaries))
         .with_state(state)
 }
 
@@ -208,4 +209,17 @@ async fn reload(
     let engine = state.engine.clone();
     let report = blocking(move || Ok(engine.reload())).await?;
     Ok(Json(json!({ "report": report })).into_response())
+}
+
+/// NOTIFY and transfer status of the zone's secondaries (see
+/// `server::xfr::status`).
+async fn secondaries(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(zone): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let zone = zone_name(&zone)?;
+    state.engine.zone(&zone)?;
+    Ok(Json(state.engine.secondaries().zone(&zone)).into_response())
 }

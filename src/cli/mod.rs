@@ -2,6 +2,7 @@
 //! messages that say what to do next.
 
 pub mod client;
+pub mod import;
 pub mod tsig;
 
 use std::io::Write;
@@ -86,6 +87,25 @@ enum Command {
         #[command(subcommand)]
         command: ZoneCommand,
     },
+    /// Pull a zone from another primary into a BIND file (migration).
+    Import {
+        #[arg(long)]
+        zone: String,
+        /// The primary to transfer from (AXFR over TCP).
+        #[arg(long, value_name = "HOST:PORT")]
+        axfr: String,
+        /// A [[tsig]] key name of the config, or name:algorithm:secret.
+        #[arg(long, value_name = "KEY")]
+        tsig: Option<String>,
+        /// Where to write the zone (default: zones/<zone>.zone).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -164,6 +184,22 @@ pub fn main() -> ExitCode {
         Command::Zone {
             command: ZoneCommand::Export { zone, config },
         } => export(&config, &zone),
+        Command::Import {
+            zone,
+            axfr,
+            tsig,
+            out,
+            force,
+            config,
+        } => import::run(&import::ImportArgs {
+            zone: &zone,
+            axfr: &axfr,
+            tsig: tsig.as_deref(),
+            out: out.as_deref(),
+            force,
+            config: &config,
+        })
+        .map(|summary| println!("{summary}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

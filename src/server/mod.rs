@@ -5,13 +5,16 @@
 //! zone. Zone data is reached through [`arc_swap::ArcSwap`] pointers, so
 //! reloads publish a new version without stopping any listener.
 
+pub mod acl;
 pub mod catalog;
 pub(crate) mod denial;
+pub mod notify;
 pub mod query;
 pub mod tcp;
 pub mod tsig;
 pub mod udp;
 pub mod update;
+pub mod xfr;
 
 #[cfg(test)]
 mod query_tests;
@@ -24,6 +27,7 @@ use arc_swap::ArcSwap;
 
 use crate::commit::{Engine, UpdateJob};
 use crate::config::Config;
+use crate::rdata::RType;
 use crate::wire::builder::MessageBuilder;
 use crate::wire::message::{flags, opcode, parse_request, rcode, ParseError};
 use catalog::Catalog;
@@ -38,6 +42,8 @@ pub struct Shared {
     pub writer: Option<std::sync::mpsc::Sender<UpdateJob>>,
     /// TSIG keys of the configuration.
     pub keys: KeyRing,
+    /// The journal and zone settings for transfers; `None` refuses them.
+    pub engine: Option<Arc<Engine>>,
 }
 
 /// What to do with one received message.
@@ -50,6 +56,9 @@ pub enum Action<'b> {
     Drop,
     /// An update for the writer; the answer comes later.
     Update(PendingUpdate),
+    /// An AXFR/IXFR query: the listener answers it with [`xfr`], which
+    /// needs the peer address and, over TCP, streams many messages.
+    Transfer(xfr::TransferRequest),
 }
 
 /// An update request on its way to the writer.
@@ -108,6 +117,17 @@ pub fn handle<'b>(
             tsig: tsig_ctx,
         });
     }
+    if req.opcode == opcode::QUERY && matches!(req.qtype, RType::AXFR | RType::IXFR) {
+        return Action::Transfer(xfr::TransferRequest {
+            msg: msg.to_vec(),
+            tsig: tsig_ctx,
+        });
+    }
+    if req.opcode == opcode::NOTIFY {
+        // We are the primary: nobody tells us about a newer serial.
+        tracing::debug!(id = req.id, "NOTIFY received: REFUSED");
+        return Action::Owned(refuse_notify(&req, tsig_ctx.as_ref(), builder));
+    }
     match tsig_ctx {
         None => {
             query::answer(&req, catalog, &shared.answer, transport, 0, builder);
@@ -129,6 +149,28 @@ pub fn handle<'b>(
             Action::Owned(v)
         }
     }
+}
+
+/// REFUSED to a NOTIFY, signed when it was.
+fn refuse_notify(
+    req: &crate::wire::message::Request<'_>,
+    tsig_ctx: Option<&TsigContext>,
+    builder: &mut MessageBuilder,
+) -> Vec<u8> {
+    builder.start(
+        req.id,
+        flags::QR | (req.flags & 0x7800),
+        Some((req.qname, req.qtype.0, req.qclass.0)),
+        512,
+    );
+    builder.set_rcode(rcode::REFUSED);
+    let mut v = builder.finish().to_vec();
+    if let Some(ctx) = tsig_ctx {
+        if let Err(e) = tsig::sign_response(&mut v, ctx, 0, crate::commit::now()) {
+            tracing::warn!("cannot sign a NOTIFY answer: {e}");
+        }
+    }
+    v
 }
 
 fn formerr(builder: &mut MessageBuilder, id: u16, f: u16) -> &[u8] {
@@ -233,6 +275,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         },
         writer: Some(writer),
         keys: key_ring(&config)?,
+        engine: Some(engine.clone()),
     });
     let workers = config.server.udp_workers.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -272,6 +315,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 config.server.tcp_max_connections,
             ));
         }
+        notify::spawn_all(&config, &engine, &shared.keys);
         let token = crate::api::token::load_or_create(&config.server.data_dir)
             .context("writing the control token")?;
         let api = tokio::net::TcpListener::bind(config.server.api_listen)

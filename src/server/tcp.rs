@@ -77,6 +77,12 @@ async fn connection(
                 tracing::debug!(%peer, "dropping unanswerable tcp message");
                 continue;
             }
+            Action::Transfer(t) => {
+                // Streamed here; pipelined requests wait until it is done.
+                crate::server::xfr::tune_socket(wr.as_ref());
+                crate::server::xfr::serve_tcp(shared, t, peer, &mut wr).await?;
+                continue;
+            }
             Action::Update(pending) => {
                 // Answered in order: the next request waits for this one.
                 let (tx, rx) = tokio::sync::oneshot::channel();

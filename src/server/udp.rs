@@ -109,6 +109,14 @@ pub fn run_worker(sock: std::net::UdpSocket, shared: Arc<Shared>) {
                     &owned
                 }
                 Action::Drop => continue,
+                Action::Transfer(t) => {
+                    // SAFETY: the kernel filled addrs[i] with msg_namelen bytes.
+                    let peer =
+                        unsafe { SockAddr::new(addrs[i], msgs[i].msg_hdr.msg_namelen) }.as_socket();
+                    let Some(peer) = peer else { continue };
+                    owned = crate::server::xfr::answer_udp(&shared, t, peer.ip());
+                    &owned
+                }
                 Action::Update(pending) => {
                     // SAFETY: the kernel filled addrs[i] with msg_namelen bytes.
                     let peer =
