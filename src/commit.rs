@@ -264,6 +264,11 @@ impl Engine {
             .ok_or_else(|| CommitError::UnknownZone(name.clone()))
     }
 
+    /// The names of every served zone.
+    pub fn zone_names(&self) -> Vec<Name> {
+        self.zones.keys().cloned().collect()
+    }
+
     /// Computes and commits changes under the writer lock: `make` gets the
     /// current version and returns the diffs to commit (each against the
     /// result of the previous one). Durable before it returns.
@@ -292,7 +297,9 @@ impl Engine {
                 .map_err(|e| CommitError::Invalid(e.to_string()))?;
             diffs.push((d, meta));
         }
+        let started = std::time::Instant::now();
         self.store.append(&zc.name, &diffs)?;
+        crate::metrics::commit(diffs.len(), started.elapsed().as_micros() as u64);
         self.write_back(zc, &version);
         z.publish(version);
         self.compact(&zc.name);
@@ -505,7 +512,10 @@ impl Engine {
                 // Answered after the earlier updates of the batch are
                 // durable, so a client never sees its NOERROR overtake them.
                 UpdateOutcome::NoChange => waiting.push((zc.name.clone(), job.reply)),
-                UpdateOutcome::Refuse(rc) => (job.reply)(rc),
+                UpdateOutcome::Refuse(rc) => {
+                    crate::metrics::update(rc);
+                    (job.reply)(rc)
+                }
             }
         }
         let mut failed: Vec<Name> = Vec::new();
@@ -517,8 +527,10 @@ impl Engine {
             let Some((zc, zone)) = self.zones.get(&name) else {
                 continue;
             };
+            let appended = std::time::Instant::now();
             match self.store.append(&name, &diffs) {
                 Ok(()) => {
+                    crate::metrics::commit(diffs.len(), appended.elapsed().as_micros() as u64);
                     self.write_back(zc, &version);
                     zone.publish(version);
                     committed.push(name);
@@ -535,11 +547,13 @@ impl Engine {
             "update batch durable"
         );
         for (zone, reply) in waiting {
-            reply(if failed.contains(&zone) {
+            let rc = if failed.contains(&zone) {
                 rcode::SERVFAIL
             } else {
                 rcode::NOERROR
-            });
+            };
+            crate::metrics::update(rc);
+            reply(rc);
         }
         // Compaction rewrites a snapshot: after the answers, not before.
         for name in committed {

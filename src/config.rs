@@ -128,6 +128,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub tsig: Vec<TsigKeyConfig>,
     pub zones: Vec<ZoneConfig>,
+    /// Control API tokens (`[[token]]`).
+    pub tokens: Vec<crate::api::auth::TokenConfig>,
 }
 
 /// One `[[tsig]]` key, its secret decoded.
@@ -179,6 +181,9 @@ pub struct ServerConfig {
     pub journal_max_diffs: usize,
     /// Journal retention: most bytes of diffs kept per zone.
     pub journal_max_bytes: u64,
+    /// PEM certificate chain and key: the control API speaks HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// One `[[zone]]`.
@@ -203,6 +208,8 @@ struct RawConfig {
     tsig: Vec<RawTsig>,
     #[serde(default)]
     zone: Vec<RawZone>,
+    #[serde(default)]
+    token: Vec<crate::api::auth::RawToken>,
 }
 
 #[derive(Deserialize)]
@@ -227,6 +234,8 @@ struct RawServer {
     udp_workers: Option<usize>,
     journal_max_diffs: Option<usize>,
     journal_max_bytes: Option<ByteSize>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -299,6 +308,12 @@ impl Config {
                 "must be at least 1".into(),
             ));
         }
+        if s.tls_cert.is_some() != s.tls_key.is_some() {
+            return Err(invalid(
+                "server.tls_cert",
+                "tls_cert and tls_key go together (PEM files)".into(),
+            ));
+        }
         if s.udp_workers == Some(0) {
             return Err(invalid("server.udp_workers", "must be at least 1".into()));
         }
@@ -315,6 +330,8 @@ impl Config {
             udp_workers: s.udp_workers,
             journal_max_diffs: s.journal_max_diffs.unwrap_or(1000).max(1),
             journal_max_bytes: s.journal_max_bytes.map_or(100 << 20, |b| b.0),
+            tls_cert: s.tls_cert.map(|p| base.join(p)),
+            tls_key: s.tls_key.map(|p| base.join(p)),
         };
         let mut zones: Vec<ZoneConfig> = Vec::new();
         for (i, z) in raw.zone.into_iter().enumerate() {
@@ -349,11 +366,15 @@ impl Config {
                 }
             }
         }
+        let zone_names: Vec<Name> = zones.iter().map(|z| z.name.clone()).collect();
+        let tokens = crate::api::auth::tokens_from_config(raw.token, &base, &zone_names)
+            .map_err(|(key, message)| invalid(&key, message))?;
         Ok(Config {
             path: path.to_path_buf(),
             server,
             tsig,
             zones,
+            tokens,
         })
     }
 }
