@@ -17,7 +17,7 @@
 //! Those events are rare, so they share one mutex-guarded map of labelled
 //! series.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
@@ -441,103 +441,103 @@ fn render_with(zones: &[(String, u32, usize)]) -> String {
     out
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use std::collections::HashSet;
+/// Metric name, labels, value.
+pub type Sample = (String, Vec<(String, String)>, f64);
 
-    /// Metric name, labels, value.
-    pub type Sample = (String, Vec<(String, String)>, f64);
-
-    /// A strict reader of the text exposition format: every line a HELP,
-    /// a TYPE or a sample; a family's TYPE before its samples; names and
-    /// label names valid; label values properly quoted and escaped;
-    /// values numbers; no series twice. Returns the samples.
-    pub fn parse_strict(text: &str) -> Result<Vec<Sample>, String> {
-        let name_ok = |n: &str| {
-            !n.is_empty()
-                && n.chars().enumerate().all(|(i, c)| {
-                    c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit())
-                })
-        };
-        let mut types: BTreeMap<String, String> = BTreeMap::new();
-        let mut seen = HashSet::new();
-        let mut samples = Vec::new();
-        if !text.ends_with('\n') {
-            return Err("no final newline".into());
-        }
-        for (no, line) in text.lines().enumerate() {
-            let err = |m: &str| format!("line {}: {m}: {line}", no + 1);
-            if let Some(rest) = line.strip_prefix("# ") {
-                let mut parts = rest.splitn(3, ' ');
-                let (kw, name, arg) = (parts.next(), parts.next(), parts.next());
-                let name = name.filter(|n| name_ok(n)).ok_or_else(|| err("bad name"))?;
-                match (kw, arg) {
-                    (Some("HELP"), Some(_)) => {}
-                    (
-                        Some("TYPE"),
-                        Some(t @ ("counter" | "gauge" | "histogram" | "summary" | "untyped")),
-                    ) => {
-                        if types.insert(name.to_string(), t.to_string()).is_some() {
-                            return Err(err("TYPE given twice"));
-                        }
-                    }
-                    _ => return Err(err("bad comment")),
-                }
-                continue;
-            }
-            let (series, value) = line.rsplit_once(' ').ok_or_else(|| err("no value"))?;
-            let value: f64 = value.parse().map_err(|_| err("value is not a number"))?;
-            let (name, labels) = match series.split_once('{') {
-                None => (series, Vec::new()),
-                Some((n, rest)) => {
-                    let body = rest
-                        .strip_suffix('}')
-                        .ok_or_else(|| err("unclosed labels"))?;
-                    let mut labels = Vec::new();
-                    let mut s = body;
-                    while !s.is_empty() {
-                        let (k, rest) = s.split_once("=\"").ok_or_else(|| err("bad label"))?;
-                        if !name_ok(k) {
-                            return Err(err("bad label name"));
-                        }
-                        let mut v = String::new();
-                        let mut chars = rest.char_indices();
-                        let end = loop {
-                            match chars.next() {
-                                Some((_, '\\')) => match chars.next() {
-                                    Some((_, 'n')) => v.push('\n'),
-                                    Some((_, c @ ('\\' | '"'))) => v.push(c),
-                                    _ => return Err(err("bad escape")),
-                                },
-                                Some((i, '"')) => break i,
-                                Some((_, c)) => v.push(c),
-                                None => return Err(err("unterminated label value")),
-                            }
-                        };
-                        labels.push((k.to_string(), v));
-                        s = &rest[end + 1..];
-                        s = s.strip_prefix(',').unwrap_or(s);
-                    }
-                    (n, labels)
-                }
-            };
-            if !name_ok(name) {
-                return Err(err("bad metric name"));
-            }
-            let t = types
-                .get(name)
-                .ok_or_else(|| err("sample before its TYPE"))?;
-            if t == "counter" && (!name.ends_with("_total") || value < 0.0) {
-                return Err(err("counter not named _total or negative"));
-            }
-            if !seen.insert(series.to_string()) {
-                return Err(err("series twice"));
-            }
-            samples.push((name.to_string(), labels, value));
-        }
-        Ok(samples)
+/// A strict reader of the text exposition format (used by the tests to
+/// check every scrape; no promtool needed): every line a HELP,
+/// a TYPE or a sample; a family's TYPE before its samples; names and
+/// label names valid; label values properly quoted and escaped;
+/// values numbers; no series twice. Returns the samples.
+pub fn parse_exposition(text: &str) -> Result<Vec<Sample>, String> {
+    let name_ok = |n: &str| {
+        !n.is_empty()
+            && n.chars().enumerate().all(|(i, c)| {
+                c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit())
+            })
+    };
+    let mut types: BTreeMap<String, String> = BTreeMap::new();
+    let mut seen = HashSet::new();
+    let mut samples = Vec::new();
+    if !text.ends_with('\n') {
+        return Err("no final newline".into());
     }
+    for (no, line) in text.lines().enumerate() {
+        let err = |m: &str| format!("line {}: {m}: {line}", no + 1);
+        if let Some(rest) = line.strip_prefix("# ") {
+            let mut parts = rest.splitn(3, ' ');
+            let (kw, name, arg) = (parts.next(), parts.next(), parts.next());
+            let name = name.filter(|n| name_ok(n)).ok_or_else(|| err("bad name"))?;
+            match (kw, arg) {
+                (Some("HELP"), Some(_)) => {}
+                (
+                    Some("TYPE"),
+                    Some(t @ ("counter" | "gauge" | "histogram" | "summary" | "untyped")),
+                ) => {
+                    if types.insert(name.to_string(), t.to_string()).is_some() {
+                        return Err(err("TYPE given twice"));
+                    }
+                }
+                _ => return Err(err("bad comment")),
+            }
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').ok_or_else(|| err("no value"))?;
+        let value: f64 = value.parse().map_err(|_| err("value is not a number"))?;
+        let (name, labels) = match series.split_once('{') {
+            None => (series, Vec::new()),
+            Some((n, rest)) => {
+                let body = rest
+                    .strip_suffix('}')
+                    .ok_or_else(|| err("unclosed labels"))?;
+                let mut labels = Vec::new();
+                let mut s = body;
+                while !s.is_empty() {
+                    let (k, rest) = s.split_once("=\"").ok_or_else(|| err("bad label"))?;
+                    if !name_ok(k) {
+                        return Err(err("bad label name"));
+                    }
+                    let mut v = String::new();
+                    let mut chars = rest.char_indices();
+                    let end = loop {
+                        match chars.next() {
+                            Some((_, '\\')) => match chars.next() {
+                                Some((_, 'n')) => v.push('\n'),
+                                Some((_, c @ ('\\' | '"'))) => v.push(c),
+                                _ => return Err(err("bad escape")),
+                            },
+                            Some((i, '"')) => break i,
+                            Some((_, c)) => v.push(c),
+                            None => return Err(err("unterminated label value")),
+                        }
+                    };
+                    labels.push((k.to_string(), v));
+                    s = &rest[end + 1..];
+                    s = s.strip_prefix(',').unwrap_or(s);
+                }
+                (n, labels)
+            }
+        };
+        if !name_ok(name) {
+            return Err(err("bad metric name"));
+        }
+        let t = types
+            .get(name)
+            .ok_or_else(|| err("sample before its TYPE"))?;
+        if t == "counter" && (!name.ends_with("_total") || value < 0.0) {
+            return Err(err("counter not named _total or negative"));
+        }
+        if !seen.insert(series.to_string()) {
+            return Err(err("series twice"));
+        }
+        samples.push((name.to_string(), labels, value));
+    }
+    Ok(samples)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn slots_are_distinct_and_match_the_names() {
@@ -568,12 +568,12 @@ pub(crate) mod tests {
 
     #[test]
     fn strict_parser_rejects_bad_text() {
-        assert!(parse_strict("x_total 1\n").is_err());
-        assert!(parse_strict("# TYPE x_total counter\nx_total{a=\"b} 1\n").is_err());
-        assert!(parse_strict("# TYPE x_total counter\nx_total 1\nx_total 2\n").is_err());
-        assert!(parse_strict("# TYPE x counter\nx 1\n").is_err());
-        let ok =
-            parse_strict("# TYPE x_total counter\nx_total{a=\"q\\\"\\n\",b=\"\"} 1.5\n").unwrap();
+        assert!(parse_exposition("x_total 1\n").is_err());
+        assert!(parse_exposition("# TYPE x_total counter\nx_total{a=\"b} 1\n").is_err());
+        assert!(parse_exposition("# TYPE x_total counter\nx_total 1\nx_total 2\n").is_err());
+        assert!(parse_exposition("# TYPE x counter\nx 1\n").is_err());
+        let ok = parse_exposition("# TYPE x_total counter\nx_total{a=\"q\\\"\\n\",b=\"\"} 1.5\n")
+            .unwrap();
         assert_eq!(ok[0].1[0].1, "q\"\n");
     }
 
@@ -585,7 +585,7 @@ pub(crate) mod tests {
         query(28, 0);
         update(5);
         let text = render_with(&[("a.test.".into(), 7, 12), ("b\\\"x.".into(), 1, 2)]);
-        let samples = parse_strict(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let samples = parse_exposition(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         let find = |name: &str, label: &str| {
             samples
                 .iter()

@@ -131,6 +131,8 @@ fn serde_problem(text: &str, whole: &str) -> ApiError {
     let field = match (path.as_str(), named) {
         (".", Some(n)) => n,
         (".", None) => whole.to_string(),
+        // serde_path_to_error may already end the path with the name.
+        (p, Some(n)) if p == n || p.ends_with(&format!(".{n}")) => p.to_string(),
         (p, Some(n)) => format!("{p}.{n}"),
         (p, None) => p.to_string(),
     };

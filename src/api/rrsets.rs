@@ -385,17 +385,38 @@ fn decide(
     // Check here, not in the commit, so that a zone rule broken by the
     // change (CNAME beside other data, no NS at the apex) is a 422 that
     // names the problem.
-    current
+    let next = current
         .apply(&diff)
         .map_err(|e| ApiError::invalid("changes", e.to_string()))?;
+    // RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME stands alone (DNSSEC
+    // records aside). Applying a diff does not check it, so check here.
+    for (i, w) in wanted.iter().enumerate() {
+        let Some(node) = next.node(&w.owner) else {
+            continue;
+        };
+        if node.has(RType::CNAME)
+            && node
+                .rrsets()
+                .any(|s| s.rtype != RType::CNAME && !s.rtype.is_dnssec())
+        {
+            return Err(ApiError::invalid(
+                format!("changes[{i}]"),
+                format!("{} would hold a CNAME beside other data", w.owner),
+            ));
+        }
+    }
     Ok(Some(diff))
 }
 
 /// An owner name in the zone: absolute, or relative to the apex (`@` is
 /// the apex).
 pub fn owner_in(text: &str, apex: &Name, field: &str) -> Result<Name, ApiError> {
-    let name = Name::parse(text, Some(apex))
-        .map_err(|e| ApiError::invalid(field, format!("`{text}`: {e}")))?;
+    let name = if text == "@" {
+        apex.clone()
+    } else {
+        Name::parse(text, Some(apex))
+            .map_err(|e| ApiError::invalid(field, format!("`{text}`: {e}")))?
+    };
     if !name.is_subdomain_of(apex) {
         return Err(ApiError::invalid(
             field,
