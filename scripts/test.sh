@@ -65,6 +65,8 @@ start=$(date +%s)
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
   log "peers and tools"
   install_peers
+  # schemathesis checks the control API against its OpenAPI document (below).
+  command -v schemathesis >/dev/null || python3 -m pip install -q schemathesis
 fi
 ensure_rust_components
 
@@ -83,6 +85,9 @@ status=${PIPESTATUS[0]}
 passed=$(grep -E '^test result:' "$out" | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -E '^test result:' "$out" | sed -E 's/.* ([0-9]+) failed.*/\1/' | awk '{s+=$1} END {print s+0}')
 [ "$status" -eq 0 ] || { echo "${passed:-0} passed, ${failed:-0} failed"; exit "$status"; }
+
+log "schemathesis against the control API's OpenAPI document"
+bash scripts/api-schemathesis.sh target/release/polyzone
 
 log "all green in $(( $(date +%s) - start )) s"
 echo "${passed:-0} passed, ${failed:-0} failed"

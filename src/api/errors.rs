@@ -37,6 +37,7 @@ pub struct ErrorBody {
     pub field: Option<String>,
     /// With 409: the zone's serial now.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub serial: Option<u32>,
 }
 
@@ -101,7 +102,11 @@ impl From<CommitError> for ApiError {
     fn from(e: CommitError) -> ApiError {
         let status = match &e {
             CommitError::UnknownZone(_) => StatusCode::NOT_FOUND,
-            CommitError::OutOfReach { .. } | CommitError::Invalid(_) => StatusCode::CONFLICT,
+            CommitError::OutOfReach { .. }
+            | CommitError::Invalid(_)
+            | CommitError::Store(crate::store::StoreError::SerialNotFound { .. }) => {
+                StatusCode::CONFLICT
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {

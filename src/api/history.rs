@@ -54,18 +54,24 @@ pub async fn reload(
     Ok(Json(ReloadReport { report }))
 }
 
+/// Most history entries one request returns.
+const MAX_HISTORY: u32 = 100_000;
+
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Most entries returned, newest first (default 100).
-    #[param(minimum = 0, maximum = 1000000)]
+    #[param(maximum = 100000)]
     pub limit: Option<u32>,
 }
 
 /// One committed change.
 #[derive(Serialize, ToSchema)]
 pub struct HistoryEntry {
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub serial_from: u32,
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub serial_to: u32,
     /// Seconds since the Unix epoch.
     pub time: u64,
@@ -102,7 +108,14 @@ pub async fn history(
 ) -> ApiResult<History> {
     let zone = zone_for(&state, &caller, &zone, false)?;
     let engine = state.engine.clone();
-    let limit = q.limit.unwrap_or(100) as usize;
+    let limit = q.limit.unwrap_or(100);
+    if limit > MAX_HISTORY {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("at most {MAX_HISTORY} entries per request"),
+        ));
+    }
+    let limit = limit as usize;
     let entries = engine_call(move || engine.history(&zone, limit)).await?;
     let history = entries
         .into_iter()
@@ -119,11 +132,14 @@ pub async fn history(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DiffQuery {
     /// The serial the listing starts from.
+    #[param(format = Int64, maximum = 4294967295_u64)]
     pub from: u32,
     /// The serial it ends at.
+    #[param(format = Int64, maximum = 4294967295_u64)]
     pub to: u32,
 }
 
@@ -160,6 +176,7 @@ pub async fn diff(
 #[serde(deny_unknown_fields)]
 pub struct RollbackRequest {
     /// The serial whose contents come back (as a new serial).
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub to: u32,
 }
 
@@ -167,6 +184,7 @@ pub struct RollbackRequest {
 #[derive(Serialize, ToSchema)]
 pub struct Committed {
     /// The zone's serial after the request.
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub serial: u32,
 }
 

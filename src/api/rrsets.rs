@@ -39,6 +39,7 @@ pub struct RRset {
     /// Type mnemonic (`A`, `MX`, `TYPE65400`).
     #[serde(rename = "type")]
     pub rtype: String,
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub ttl: u32,
     /// Rdata in presentation format, names absolute.
     pub records: Vec<String>,
@@ -47,11 +48,13 @@ pub struct RRset {
 #[derive(Serialize, ToSchema)]
 pub struct RRsetList {
     /// The serial these RRsets belong to (pass it as `if_serial`).
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub serial: u32,
     pub rrsets: Vec<RRset>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RRsetQuery {
     /// Only this owner (absolute, or relative to the zone).
@@ -164,7 +167,8 @@ pub struct Change {
     #[serde(rename = "type")]
     #[schema(rename = "type")]
     pub rtype: String,
-    /// Required with `replace`.
+    /// Required with `replace`; at most 2147483647 (RFC 2181 §8).
+    #[schema(maximum = 2147483647)]
     pub ttl: Option<u32>,
     /// Rdata in presentation format; required (non-empty) with `replace`.
     pub records: Option<Vec<String>>,
@@ -178,12 +182,14 @@ pub struct PatchRequest {
     /// Applied together or not at all.
     pub changes: Vec<Change>,
     /// Commit only if the zone is still at this serial (else 409).
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub if_serial: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct PatchResult {
     /// The zone's serial after the request.
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub serial: u32,
     /// False when the changes were already in place (nothing committed).
     pub changed: bool,

@@ -62,6 +62,7 @@ pub async fn export(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// Only compute and return the change.
@@ -74,8 +75,10 @@ pub struct ImportResult {
     pub dry_run: bool,
     /// False when the text equals the zone as served (nothing committed).
     pub changed: bool,
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub serial_from: u32,
     /// The serial after the import (with `dry_run`: the one it would get).
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub serial_to: u32,
     /// Records removed, zone-file form (SOA included).
     pub removed: Vec<String>,

@@ -15,6 +15,7 @@ use super::{zone_for, ApiResult, ApiState, Caller};
 pub struct ZoneSummary {
     /// The apex, absolute (`example.com.`).
     pub name: String,
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub serial: u32,
 }
 
@@ -63,6 +64,7 @@ pub struct Signing {
 #[derive(Serialize, ToSchema)]
 pub struct ZoneStatus {
     pub name: String,
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub serial: u32,
     /// Records served (SOA included).
     pub records: u64,
@@ -80,6 +82,7 @@ pub struct ZoneStatus {
 pub struct TargetStatus {
     pub name: String,
     /// The serial the target was last brought to, if any.
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub serial: Option<u32>,
 }
 
