@@ -580,6 +580,36 @@ fn endpoints_and_error_statuses() {
         .iter()
         .any(|(n, _, v)| n == "polyzone_commits_total" && *v >= 4.0));
     expect_error(&api.call(None, "GET", "/metrics", None), 401, None);
+
+    // the CLI talks to the same API
+    let out = Command::new(common::polyzone_bin())
+        .args(["zone", "list", "--config"])
+        .arg(api.server.path().join("polyzone.toml"))
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listing.contains("api.test.\t5") && listing.contains("other.test.\t1"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn generated_token_snippet_accepts_its_secret() {
+    let out = Command::new(common::polyzone_bin())
+        .args([
+            "token", "generate", "deploy", "--scope", "write", "--zone", "api.test",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let secret = text.lines().nth(1).unwrap().trim_start_matches("# ");
+    assert_eq!(secret.len(), 64);
+    assert!(text.contains(&hash_text(secret)), "{text}");
+    assert!(
+        text.contains("scope = \"write\"") && text.contains("zones = [\"api.test\"]"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -124,6 +124,28 @@ fn parse_hash(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// A new random token: the secret, then the `[[token]]` section that
+/// accepts it (only the hash goes into the config).
+pub fn generate(name: &str, scope: &str, zones: &[String]) -> anyhow::Result<String> {
+    if scope != "read" && scope != "write" {
+        anyhow::bail!("--scope must be `read` or `write`, not `{scope}`");
+    }
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let secret: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let zones = if zones.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = zones.iter().map(|z| format!("{z:?}")).collect();
+        format!("zones = [{}]\n", list.join(", "))
+    };
+    Ok(format!(
+        "# secret for the client (Authorization: Bearer ...), shown once:\n# {secret}\n\
+         [[token]]\nname = {name:?}\nscope = \"{scope}\"\n{zones}hash = \"{}\"\n",
+        hash_text(&secret)
+    ))
+}
+
 /// Validates the `[[token]]` entries; an error is `(key, message)`.
 pub fn tokens_from_config(
     raw: Vec<RawToken>,
