@@ -756,3 +756,40 @@ fn tls_when_configured() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn import_takes_more_than_the_json_limit() {
+    let api = Api::start("", None);
+    let ex = api.call(
+        Some("control"),
+        "GET",
+        "/api/v1/zones/api.test/export",
+        None,
+    );
+    let mut text = ex.body.clone();
+    let long = "x".repeat(200);
+    for i in 0..6000 {
+        text.push_str(&format!("t{i}.api.test. 60 IN TXT \"{long}\" \"{i}\"\n"));
+    }
+    assert!(text.len() > polyzone::api::JSON_LIMIT);
+    let r = send(
+        api.addr,
+        Some(&api.control),
+        "POST",
+        "/api/v1/zones/api.test/import",
+        "text/dns",
+        text.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        v["added"].as_array().unwrap().len(),
+        6001,
+        "6000 TXT and the new SOA"
+    );
+    assert!(api
+        .server
+        .dig(&["t5999.api.test", "TXT", "+short"])
+        .contains("5999"));
+}

@@ -47,6 +47,24 @@ for i in range(n):
     print(f"h{i} IN A 198.51.{i >> 8 & 255}.{i & 255}")
 PY
 
+# The disk's fsync latency right now: every durable PATCH pays one, so it
+# bounds the sequential rate (a busy shared disk shows here first).
+fsync_probe() {
+  python3 - "$work" <<'PY'
+import os, sys, time
+f = os.open(os.path.join(sys.argv[1], "fsync.probe"), os.O_WRONLY | os.O_CREAT)
+lat = []
+for _ in range(200):
+    os.write(f, b"x" * 512)
+    t = time.perf_counter()
+    os.fsync(f)
+    lat.append(time.perf_counter() - t)
+lat.sort()
+print(f"fsync of the bench disk: p50 {lat[100] * 1e3:.2f} ms, p99 {lat[197] * 1e3:.2f} ms")
+PY
+}
+fsync_probe
+
 declare -A RESULT
 median_round() { sort -n -k3 | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
 
@@ -100,3 +118,5 @@ for s in $SERVERS; do
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$s" "$count" "$rate" "$p50" "$p99" "$max" "$errors" >>"$OUT/api.tsv"
 done
 echo "(median of $ROUNDS rounds by rate; zone of $N records; rows appended to $OUT/api.tsv)"
+fsync_probe
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
