@@ -1,7 +1,9 @@
 //! Prometheus metrics, served as text (exposition format 0.0.4) at
 //! `GET /metrics` of the control API with any valid token (a scraper gets
 //! a `read` token: `authorization: credentials` in Prometheus' config).
-//! Not open on loopback: on a shared host loopback is no boundary.
+//! Not open on loopback: on a shared host loopback is no boundary. A scrape
+//! shows every zone's serial and size whatever the token's `zones` (no
+//! record data).
 //!
 //! # Cost on the query path
 //! Queries are counted in per-thread shards of plain atomics: each UDP
@@ -142,6 +144,24 @@ static UPDATES: [AtomicU64; 16] = [ZERO; 16];
 /// Diffs committed (all sources) and the time spent making them durable.
 static COMMITS: AtomicU64 = AtomicU64::new(0);
 static COMMIT_MICROS: AtomicU64 = AtomicU64::new(0);
+
+/// Control API answers by status; the statuses the API documents have
+/// their own counter, the rest are counted by class (`2xx`, `4xx`, `5xx`).
+const API_STATUSES: [u16; 12] = [200, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503];
+static API_ANSWERS: [AtomicU64; API_STATUSES.len() + 3] = [ZERO; API_STATUSES.len() + 3];
+
+/// Counts one control API answer.
+pub fn api_answer(status: u16) {
+    let slot = API_STATUSES
+        .iter()
+        .position(|s| *s == status)
+        .unwrap_or(match status {
+            0..=399 => API_STATUSES.len(),
+            400..=499 => API_STATUSES.len() + 1,
+            _ => API_STATUSES.len() + 2,
+        });
+    API_ANSWERS[slot].fetch_add(1, Relaxed);
+}
 
 /// Counts the answer to one dynamic update.
 pub fn update(rcode: u16) {
@@ -385,6 +405,22 @@ fn render_with(zones: &[(String, u32, usize)]) -> String {
                 "polyzone_updates_total{{rcode=\"{}\"}} {n}",
                 RCODE_NAMES[i]
             );
+        }
+    }
+    header(
+        &mut out,
+        "polyzone_api_requests_total",
+        "counter",
+        "Control API answers, by status code (others by class).",
+    );
+    for (i, c) in API_ANSWERS.iter().enumerate() {
+        let n = c.load(Relaxed);
+        let code = match API_STATUSES.get(i) {
+            Some(s) => s.to_string(),
+            None => ["other_2xx_3xx", "other_4xx", "other_5xx"][i - API_STATUSES.len()].to_string(),
+        };
+        if n > 0 || i == 0 {
+            let _ = writeln!(out, "polyzone_api_requests_total{{code=\"{code}\"}} {n}");
         }
     }
     header(

@@ -579,6 +579,8 @@ fn endpoints_and_error_statuses() {
     assert!(samples
         .iter()
         .any(|(n, _, v)| n == "polyzone_commits_total" && *v >= 4.0));
+    assert!(value("polyzone_api_requests_total", "422").unwrap() >= 14.0);
+    assert!(value("polyzone_api_requests_total", "429").unwrap() >= 1.0);
     expect_error(&api.call(None, "GET", "/metrics", None), 401, None);
 
     // the CLI talks to the same API

@@ -103,6 +103,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/metrics", get(metrics))
         .fallback(errors::not_found)
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(axum::middleware::map_response(count_answer))
         .with_state(state)
 }
 
@@ -188,6 +189,12 @@ pub async fn metrics(State(state): State<Arc<ApiState>>, _caller: Caller) -> imp
         [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         text,
     )
+}
+
+/// Counts every answer for `/metrics`.
+async fn count_answer(r: axum::response::Response) -> axum::response::Response {
+    crate::metrics::api_answer(r.status().as_u16());
+    r
 }
 
 /// A JSON answer.
