@@ -55,6 +55,8 @@ ST
 # All response checks except positive_data_acceptance: schema-valid input
 # can still be invalid DNS (rdata `"x"` for an A record), which is a 422
 # by design, not a failure.
+# Run inside the temp dir: schemathesis keeps a cache in the working dir.
+cd "$dir"
 schemathesis --config-file "$dir/schemathesis.toml" run "http://127.0.0.1:$api/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,missing_required_header,unsupported_method,ignored_auth \
