@@ -469,6 +469,37 @@ mod tests {
     }
 
     #[test]
+    fn config_file_keys() {
+        let parse = |t: &str| crate::config::Config::parse(t, Path::new("/etc/pz/polyzone.toml"));
+        let zone = "[[zone]]\nname = \"a.test\"\nfile = \"a\"\n";
+        let c = parse(&format!(
+            "{zone}[[token]]\nname = \"ci\"\nscope = \"write\"\nzones = [\"a.test\"]\nhash = \"{}\"\nrate = \"50/s\"\n",
+            hash_text("s")
+        ))
+        .unwrap();
+        assert_eq!(c.tokens[0].name, "ci");
+        assert_eq!(c.tokens[0].rate, Some(Rate { per_second: 50.0 }));
+        let e = parse(&format!(
+            "{zone}[[token]]\nname = \"ci\"\nscope = \"admin\"\nhash = \"x\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("scope"), "{e}");
+        let e = parse(&format!(
+            "{zone}[[token]]\nname = \"ci\"\nscope = \"read\"\nhash = \"x\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("token[0].hash"), "{e}");
+        let e = parse("[server]\ntls_cert = \"c.pem\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("server.tls_cert"), "{e}");
+        let c = parse("[server]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n").unwrap();
+        assert_eq!(c.server.tls_key.unwrap(), Path::new("/etc/pz/k.pem"));
+    }
+
+    #[test]
     fn bucket_refills() {
         let mut b = Bucket::new("2/s".parse().unwrap());
         let t0 = Instant::now();

@@ -109,7 +109,13 @@ pub async fn import(
 ) -> Result<Json<ImportResult>, ApiError> {
     let dry_run = q.dry_run.unwrap_or(false);
     let apex = zone_for(&state, &caller, &zone, !dry_run)?;
-    let body = body.map_err(|_| too_large())?;
+    let body = body.map_err(|rej| {
+        if rej.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::new(rej.status(), rej.body_text())
+        }
+    })?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::invalid("body", "the zone text is not UTF-8"))?;
     let engine = state.engine.clone();
