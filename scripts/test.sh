@@ -66,7 +66,9 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
   log "peers and tools"
   install_peers
   # schemathesis checks the control API against its OpenAPI document (below).
-  command -v schemathesis >/dev/null || python3 -m pip install -q schemathesis
+  # (Debian's own python3 refuses plain pip installs: PEP 668.)
+  command -v schemathesis >/dev/null || python3 -m pip install -q schemathesis \
+    || python3 -m pip install -q --break-system-packages schemathesis
 fi
 ensure_rust_components
 
