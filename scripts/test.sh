@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 
 PACKAGES=(knot knot-dnsutils knot-dnssecutils nsd bind9 bind9-utils bind9-dnsutils
-          dnsperf ldnsutils python3 time curl jq
+          dnsperf ldnsutils python3 python3-pip time curl jq openssl
           unbound)   # unbound: validating resolver for tests/e2e_dnssec_answers.rs
 
 log() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
@@ -66,6 +66,10 @@ start=$(date +%s)
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
   log "peers and tools"
   install_peers
+  # schemathesis checks the control API against its OpenAPI document (below).
+  # (Debian's own python3 refuses plain pip installs: PEP 668.)
+  command -v schemathesis >/dev/null || python3 -m pip install -q schemathesis \
+    || python3 -m pip install -q --break-system-packages schemathesis
 fi
 ensure_rust_components
 
@@ -84,6 +88,9 @@ status=${PIPESTATUS[0]}
 passed=$(grep -E '^test result:' "$out" | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -E '^test result:' "$out" | sed -E 's/.* ([0-9]+) failed.*/\1/' | awk '{s+=$1} END {print s+0}')
 [ "$status" -eq 0 ] || { echo "${passed:-0} passed, ${failed:-0} failed"; exit "$status"; }
+
+log "schemathesis against the control API's OpenAPI document"
+bash scripts/api-schemathesis.sh target/release/polyzone
 
 log "all green in $(( $(date +%s) - start )) s"
 echo "${passed:-0} passed, ${failed:-0} failed"

@@ -280,6 +280,11 @@ impl Engine {
             .ok_or_else(|| CommitError::UnknownZone(name.clone()))
     }
 
+    /// The names of every served zone.
+    pub fn zone_names(&self) -> Vec<Name> {
+        self.zones.keys().cloned().collect()
+    }
+
     /// Computes and commits changes under the writer lock: `make` gets the
     /// current version and returns the diffs to commit (each against the
     /// result of the previous one). Durable before it returns.
@@ -308,7 +313,9 @@ impl Engine {
                 .map_err(|e| CommitError::Invalid(e.to_string()))?;
             diffs.push((d, meta));
         }
+        let started = std::time::Instant::now();
         self.store.append(&zc.name, &diffs)?;
+        crate::metrics::commit(diffs.len(), started.elapsed().as_micros() as u64);
         self.write_back(zc, &version);
         z.publish(version);
         self.compact(&zc.name);
@@ -590,7 +597,10 @@ impl Engine {
                 // Answered after the earlier updates of the batch are
                 // durable, so a client never sees its NOERROR overtake them.
                 UpdateOutcome::NoChange => waiting.push((zc.name.clone(), job.reply)),
-                UpdateOutcome::Refuse(rc) => (job.reply)(rc),
+                UpdateOutcome::Refuse(rc) => {
+                    crate::metrics::update(rc);
+                    (job.reply)(rc)
+                }
             }
         }
         let mut failed: Vec<Name> = Vec::new();
@@ -611,8 +621,10 @@ impl Engine {
             let Some((zc, zone)) = self.zones.get(&name) else {
                 continue;
             };
+            let appended = std::time::Instant::now();
             match self.store.append(&name, &diffs) {
                 Ok(()) => {
+                    crate::metrics::commit(diffs.len(), appended.elapsed().as_micros() as u64);
                     self.write_back(zc, &version);
                     zone.publish(version);
                     committed.push(name);
@@ -629,11 +641,13 @@ impl Engine {
             "update batch durable"
         );
         for (zone, reply) in waiting {
-            reply(if failed.contains(&zone) {
+            let rc = if failed.contains(&zone) {
                 rcode::SERVFAIL
             } else {
                 rcode::NOERROR
-            });
+            };
+            crate::metrics::update(rc);
+            reply(rc);
         }
         // Logged once answered: the log write is not on the clients' path.
         for (zone, serial, who, added, removed) in logged {

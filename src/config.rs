@@ -130,6 +130,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub tsig: Vec<TsigKeyConfig>,
     pub zones: Vec<ZoneConfig>,
+    /// Control API tokens (`[[token]]`).
+    pub tokens: Vec<crate::api::auth::TokenConfig>,
 }
 
 /// One `[[tsig]]` key, its secret decoded.
@@ -181,6 +183,9 @@ pub struct ServerConfig {
     pub journal_max_diffs: usize,
     /// Journal retention: most bytes of diffs kept per zone.
     pub journal_max_bytes: u64,
+    /// PEM certificate chain and key: the control API speaks HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// One `[[zone]]`.
@@ -209,6 +214,8 @@ struct RawConfig {
     tsig: Vec<RawTsig>,
     #[serde(default)]
     zone: Vec<RawZone>,
+    #[serde(default)]
+    token: Vec<crate::api::auth::RawToken>,
 }
 
 #[derive(Deserialize)]
@@ -233,6 +240,8 @@ struct RawServer {
     udp_workers: Option<usize>,
     journal_max_diffs: Option<usize>,
     journal_max_bytes: Option<ByteSize>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -307,6 +316,12 @@ impl Config {
                 "must be at least 1".into(),
             ));
         }
+        if s.tls_cert.is_some() != s.tls_key.is_some() {
+            return Err(invalid(
+                "server.tls_cert",
+                "tls_cert and tls_key go together (PEM files)".into(),
+            ));
+        }
         if s.udp_workers == Some(0) {
             return Err(invalid("server.udp_workers", "must be at least 1".into()));
         }
@@ -323,6 +338,8 @@ impl Config {
             udp_workers: s.udp_workers,
             journal_max_diffs: s.journal_max_diffs.unwrap_or(1000).max(1),
             journal_max_bytes: s.journal_max_bytes.map_or(100 << 20, |b| b.0),
+            tls_cert: s.tls_cert.map(|p| base.join(p)),
+            tls_key: s.tls_key.map(|p| base.join(p)),
         };
         let mut zones: Vec<ZoneConfig> = Vec::new();
         for (i, z) in raw.zone.into_iter().enumerate() {
@@ -378,11 +395,15 @@ impl Config {
                 }
             }
         }
+        let zone_names: Vec<Name> = zones.iter().map(|z| z.name.clone()).collect();
+        let tokens = crate::api::auth::tokens_from_config(raw.token, &base, &zone_names)
+            .map_err(|(key, message)| invalid(&key, message))?;
         Ok(Config {
             path: path.to_path_buf(),
             server,
             tsig,
             zones,
+            tokens,
         })
     }
 }

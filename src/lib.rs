@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commit;
 pub mod config;
 pub mod load;
+pub mod metrics;
 pub mod rdata;
 pub mod server;
 pub mod store;

@@ -1,225 +1,207 @@
-//! The control API: an HTTP endpoint on `api_listen` (loopback by default)
-//! through which the CLI acts on the running server — history, diffs,
-//! rollback, reload. Every request but `/api/v1/health` needs the bearer
-//! token the server writes to `data_dir/control.token` (mode 0600) on its
-//! first start; whoever can read that file may control the server.
+//! The control API: REST over HTTP (or HTTPS, see [`tls`]) on `api_listen`
+//! (loopback by default). Developers, CI pipelines and the CLI change
+//! zones here; it is a second door to the one commit path
+//! ([`Engine::commit_with`]), never a parallel one: every write is
+//! validated, given a serial by the zone's policy, journaled durably and
+//! only then answered, and history attributes it to `token:<name>`.
 //!
-//! Handlers only translate HTTP to calls of the commit [`Engine`] (which
-//! does blocking disk work, so it runs on the blocking pool) and errors to
-//! status codes with a JSON body naming the problem.
+//! # Layout
+//! One file per resource: [`zones`] (list, status), [`rrsets`] (read,
+//! atomic PATCH), [`zonefile`] (export/import in BIND format), [`history`]
+//! (history, diff, rollback, reload), [`secondaries`] (NOTIFY and
+//! transfer status); [`auth`] (tokens, scopes, rates),
+//! [`errors`] (the JSON error body and the extractors that produce it),
+//! [`openapi`] (the OpenAPI 3.1 document, generated from the handlers'
+//! annotations), [`tls`], and `/metrics` from [`crate::metrics`].
+//!
+//! # Adding endpoints (e.g. the sync routes)
+//! Write the handlers in their own file with `#[utoipa::path(...)]`
+//! annotations, take [`Caller`] as the first argument (authentication and
+//! rate limit) and check its scope (`may_read`/`may_write` of the zone),
+//! read bodies with [`errors::Body`] and query strings with
+//! [`errors::Params`], and return `Result<Json<T>, ApiError>` with `T:
+//! ToSchema`. Then (1) add the routes in [`router`] next to the others, and
+//! (2) list the handlers in `paths(...)` of [`openapi::ApiDoc`] (or give
+//! the module its own `#[derive(OpenApi)]` and `merge` it in
+//! [`openapi::document`]). The contract tests and schemathesis pick the new
+//! operations up from the served document.
+//!
+//! # Limits
+//! JSON bodies up to [`JSON_LIMIT`], zone imports up to [`IMPORT_LIMIT`]
+//! (413 beyond). Handlers that touch the store run on the blocking pool.
 
+pub mod auth;
+pub mod errors;
+pub mod history;
+pub mod openapi;
+pub mod rrsets;
+pub mod secondaries;
+pub mod tls;
 pub mod token;
+pub mod zonefile;
+pub mod zones;
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use anyhow::Context;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
 
 use crate::commit::{CommitError, Engine};
+use crate::config::Config;
 use crate::zone::name::Name;
+use auth::{Auth, Principal};
+use errors::ApiError;
+
+/// Largest JSON request body.
+pub const JSON_LIMIT: usize = 1 << 20;
+/// Largest zone import (BIND text).
+pub const IMPORT_LIMIT: usize = 256 << 20;
 
 /// What the handlers share.
 pub struct ApiState {
     pub engine: Arc<Engine>,
-    pub token: String,
+    pub auth: Auth,
+}
+
+/// The authenticated caller of a request (401/429 when there is none).
+pub struct Caller(pub Arc<Principal>);
+
+impl FromRequestParts<Arc<ApiState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ApiState>,
+    ) -> Result<Self, ApiError> {
+        state.auth.authenticate(&parts.headers).map(Caller)
+    }
 }
 
 /// The router of the control API.
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
+        .route("/api/v1/health", get(history::health))
+        .route("/api/v1/openapi.json", get(openapi::serve_document))
+        .route("/api/v1/reload", post(history::reload))
+        .route("/api/v1/zones", get(zones::list))
+        .route("/api/v1/zones/{zone}", get(zones::status))
         .route(
-            "/api/v1/health",
-            get(|| async { Json(json!({"status": "ok"})) }),
+            "/api/v1/zones/{zone}/rrsets",
+            get(rrsets::read).patch(rrsets::patch),
         )
-        .route("/api/v1/reload", post(reload))
-        .route("/api/v1/zones/{zone}/history", get(history))
-        .route("/api/v1/zones/{zone}/diff", get(diff))
-        .route("/api/v1/zones/{zone}/rollback", post(rollback))
-        .route("/api/v1/zones/{zone}/export", get(export))
-        .route("/api/v1/zones/{zone}/secondaries", get(secondaries))
+        .route("/api/v1/zones/{zone}/export", get(zonefile::export))
+        .route(
+            "/api/v1/zones/{zone}/import",
+            post(zonefile::import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+        .route("/api/v1/zones/{zone}/history", get(history::history))
+        .route("/api/v1/zones/{zone}/diff", get(history::diff))
+        .route("/api/v1/zones/{zone}/rollback", post(history::rollback))
+        .route(
+            "/api/v1/zones/{zone}/secondaries",
+            get(secondaries::secondaries),
+        )
+        .route("/metrics", get(metrics))
+        .fallback(errors::not_found)
+        .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(axum::middleware::map_response(count_answer))
         .with_state(state)
 }
 
-/// Serves the API until the runtime stops.
-pub async fn serve(listener: tokio::net::TcpListener, state: Arc<ApiState>) {
-    if let Err(e) = axum::serve(listener, router(state)).await {
-        tracing::error!("control API stopped: {e}");
+/// Binds `api_listen` and serves the API (TLS when configured) in the
+/// background of the current runtime. The control token is created here.
+pub async fn spawn(config: &Config, engine: Arc<Engine>) -> anyhow::Result<()> {
+    let control =
+        token::load_or_create(&config.server.data_dir).context("writing the control token")?;
+    let state = Arc::new(ApiState {
+        engine,
+        auth: Auth::new(&control, &config.tokens),
+    });
+    let addr = config.server.api_listen;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the control API on {addr}"))?;
+    let app = router(state);
+    match (&config.server.tls_cert, &config.server.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = tls::load(cert, key).await?;
+            tokio::spawn(tls::serve(listener, app, tls));
+        }
+        _ => {
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!("control API stopped: {e}");
+                }
+            });
+        }
     }
+    Ok(())
 }
 
-/// An error answer: status and a JSON body `{"error": "..."}`.
-struct ApiError(StatusCode, String);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({"error": self.1}))).into_response()
-    }
-}
-
-impl From<CommitError> for ApiError {
-    fn from(e: CommitError) -> ApiError {
-        let status = match &e {
-            CommitError::UnknownZone(_) => StatusCode::NOT_FOUND,
-            CommitError::OutOfReach { .. } | CommitError::Invalid(_) => StatusCode::CONFLICT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        ApiError(status, e.to_string())
-    }
-}
-
-fn authorize(state: &ApiState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let given = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if token::same(given, &state.token) {
-        Ok(())
+/// A zone named in a path: 422 when it is no name, 403 when the token does
+/// not cover it, 404 when it is not served here.
+pub fn zone_for(
+    state: &ApiState,
+    caller: &Principal,
+    zone: &str,
+    write: bool,
+) -> Result<Name, ApiError> {
+    let name: Name = zone
+        .parse()
+        .map_err(|e| ApiError::invalid("zone", format!("`{zone}`: {e}")))?;
+    if write {
+        caller.may_write(&name)?;
     } else {
-        Err(ApiError(
-            StatusCode::UNAUTHORIZED,
-            "missing or wrong bearer token (see data_dir/control.token)".into(),
-        ))
+        caller.may_read(&name)?;
     }
+    state.engine.zone(&name)?;
+    Ok(name)
 }
 
-fn zone_name(zone: &str) -> Result<Name, ApiError> {
-    zone.parse().map_err(|e| {
-        ApiError(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("zone `{zone}`: {e}"),
-        )
-    })
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, CommitError> + Send + 'static,
+/// Runs store work on the blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .map_err(ApiError::from)
+        .map_err(ApiError::internal)?
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HistoryQuery {
-    limit: Option<usize>,
+/// As [`blocking`] for calls that fail with a [`CommitError`].
+pub async fn engine_call<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, CommitError> + Send + 'static,
+) -> Result<T, ApiError> {
+    blocking(move || f().map_err(ApiError::from)).await
 }
 
-async fn history(
-    State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
-    Path(zone): Path<String>,
-    Query(q): Query<HistoryQuery>,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
-    let zone = zone_name(&zone)?;
-    let engine = state.engine.clone();
-    let limit = q.limit.unwrap_or(100);
-    let entries = blocking(move || engine.history(&zone, limit)).await?;
-    let list: Vec<_> = entries
-        .iter()
-        .map(|e| {
-            json!({"serial_from": e.serial_from, "serial_to": e.serial_to, "time": e.time,
-                   "who": e.who, "added": e.added, "removed": e.removed})
-        })
-        .collect();
-    Ok(Json(json!({ "history": list })).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DiffQuery {
-    from: u32,
-    to: u32,
-}
-
-async fn diff(
-    State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
-    Path(zone): Path<String>,
-    Query(q): Query<DiffQuery>,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
-    let zone = zone_name(&zone)?;
-    let engine = state.engine.clone();
-    let diffs = blocking(move || engine.diffs(&zone, q.from, q.to)).await?;
-    Ok(crate::zone::diff::listing(&diffs).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RollbackBody {
-    to: u32,
-}
-
-async fn rollback(
-    State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
-    Path(zone): Path<String>,
-    Json(body): Json<RollbackBody>,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
-    let zone = zone_name(&zone)?;
-    let engine = state.engine.clone();
-    let serial = blocking(move || engine.rollback(&zone, body.to, "rollback")).await?;
-    Ok(Json(json!({ "serial": serial })).into_response())
-}
-
-/// The served zone in BIND format (canonical order, SOA first).
-async fn export(
-    State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
-    Path(zone): Path<String>,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
-    let zone = zone_name(&zone)?;
-    let engine = state.engine.clone();
-    let text = blocking(move || {
-        let (_, z) = engine.zone(&zone)?;
-        let version = z.current();
-        let records = version.records_canonical();
-        let mut out = Vec::new();
-        crate::zonefile::write_zone(&mut out, version.apex(), records.iter())
-            .map_err(|e| CommitError::Invalid(format!("writing the zone: {e}")))?;
-        String::from_utf8(out).map_err(|e| CommitError::Invalid(e.to_string()))
-    })
-    .await?;
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; charset=utf-8",
-        )],
+/// `GET /metrics`: Prometheus text format; any valid token (a scraper is
+/// given a `read` token).
+#[utoipa::path(get, path = "/metrics", tag = "metrics",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"),
+        (status = 401, description = "No or unknown token", body = errors::ErrorBody),
+        (status = 429, description = "Over the token's rate", body = errors::ErrorBody),
+    ))]
+pub async fn metrics(State(state): State<Arc<ApiState>>, _caller: Caller) -> impl IntoResponse {
+    let text = crate::metrics::render(&state.engine);
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         text,
     )
-        .into_response())
 }
 
-async fn reload(
-    State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
-    let engine = state.engine.clone();
-    let report = blocking(move || Ok(engine.reload())).await?;
-    Ok(Json(json!({ "report": report })).into_response())
+/// Counts every answer for `/metrics`.
+async fn count_answer(r: axum::response::Response) -> axum::response::Response {
+    crate::metrics::api_answer(r.status().as_u16());
+    r
 }
 
-/// NOTIFY and transfer status of the zone's secondaries (see
-/// `server::xfr::status`).
-async fn secondaries(
-    State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
-    Path(zone): Path<String>,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
-    let zone = zone_name(&zone)?;
-    state.engine.zone(&zone)?;
-    Ok(Json(state.engine.secondaries().zone(&zone)).into_response())
-}
+/// A JSON answer.
+pub type ApiResult<T> = Result<Json<T>, ApiError>;

@@ -2,7 +2,7 @@
 //! per connection, bearer token from `data_dir/control.token`.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -25,18 +25,66 @@ pub fn request(
         )
     })?;
     let addr = config.server.api_listen;
+    let reply = send(
+        addr,
+        Some(token.trim()),
+        method,
+        path,
+        "application/json",
+        body.unwrap_or("").as_bytes(),
+    )?;
+    if !(200..300).contains(&reply.status) {
+        let msg = serde_json::from_str::<serde_json::Value>(&reply.body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from))
+            .unwrap_or(reply.body);
+        bail!("{msg} (HTTP {})", reply.status);
+    }
+    Ok(reply.body)
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    /// The header block, as received.
+    pub head: String,
+    pub body: String,
+}
+
+impl Reply {
+    /// A header's value (name case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// Sends one request (plain HTTP) and returns whatever status came back.
+pub fn send(
+    addr: SocketAddr,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> anyhow::Result<Reply> {
     let mut stream =
         TcpStream::connect_timeout(&addr, Duration::from_secs(5)).with_context(|| {
             format!("connecting to the control API at {addr} (is `polyzone serve` running?)")
         })?;
     stream.set_read_timeout(Some(Duration::from_secs(600)))?;
-    let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        token.trim(),
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(req.as_bytes())?;
+    stream.write_all(body)?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
@@ -56,14 +104,11 @@ pub fn request(
     } else {
         rest.to_string()
     };
-    if !(200..300).contains(&status) {
-        let msg = serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from))
-            .unwrap_or(body);
-        bail!("{msg} (HTTP {status})");
-    }
-    Ok(body)
+    Ok(Reply {
+        status,
+        head: head.to_string(),
+        body,
+    })
 }
 
 /// Joins a chunked transfer-encoded body.

@@ -82,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         command: TsigCommand,
     },
+    /// Control API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Zone commands.
     Zone {
         #[command(subcommand)]
@@ -119,7 +124,27 @@ enum TsigCommand {
 }
 
 #[derive(Subcommand)]
+enum TokenCommand {
+    /// Make a new API token: prints the secret (for the client) and the
+    /// `[[token]]` section (with its hash) for polyzone.toml.
+    Generate {
+        name: String,
+        /// `read` or `write`.
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Limit the token to these zones (repeatable).
+        #[arg(long = "zone")]
+        zones: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum ZoneCommand {
+    /// List the zones a running server serves, with their serials.
+    List {
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
     /// Print a zone in BIND format on stdout.
     Export {
         zone: String,
@@ -200,6 +225,22 @@ pub fn main() -> ExitCode {
             config: &config,
         })
         .map(|summary| println!("{summary}")),
+        Command::Zone {
+            command: ZoneCommand::List { config },
+        } => remote(&config, "GET", "/api/v1/zones", None).and_then(|text| {
+            let v: serde_json::Value = serde_json::from_str(&text)?;
+            for z in v["zones"].as_array().into_iter().flatten() {
+                println!(
+                    "{}\t{}",
+                    z["name"].as_str().unwrap_or_default(),
+                    z["serial"]
+                );
+            }
+            Ok(())
+        }),
+        Command::Token {
+            command: TokenCommand::Generate { name, scope, zones },
+        } => crate::api::auth::generate(&name, &scope, &zones).map(|text| print!("{text}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

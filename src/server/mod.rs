@@ -131,7 +131,9 @@ pub fn handle<'b>(
     match tsig_ctx {
         None => {
             query::answer(&req, catalog, &shared.answer, transport, 0, builder);
-            Action::Reply(builder.finish())
+            let reply = builder.finish();
+            crate::metrics::query(req.qtype.0, reply.get(3).map_or(0, |b| b & 0x0f));
+            Action::Reply(reply)
         }
         Some(ctx) => {
             query::answer(
@@ -143,6 +145,7 @@ pub fn handle<'b>(
                 builder,
             );
             let mut v = builder.finish().to_vec();
+            crate::metrics::query(req.qtype.0, v.get(3).map_or(0, |b| b & 0x0f));
             if let Err(e) = tsig::sign_response(&mut v, &ctx, 0, crate::commit::now()) {
                 tracing::warn!("cannot sign a reply: {e}");
             }
@@ -316,13 +319,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             ));
         }
         notify::spawn_all(&config, &engine, &shared.keys);
-        let token = crate::api::token::load_or_create(&config.server.data_dir)
-            .context("writing the control token")?;
-        let api = tokio::net::TcpListener::bind(config.server.api_listen)
-            .await
-            .with_context(|| format!("binding the control API on {}", config.server.api_listen))?;
-        let state = Arc::new(crate::api::ApiState { engine: engine.clone(), token });
-        tokio::spawn(crate::api::serve(api, state));
+        crate::api::spawn(&config, engine.clone()).await?;
         tracing::info!(listen = ?addrs, api = %config.server.api_listen, udp_workers = workers, "serving");
         signals(&engine).await
     })

@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::zone::name::Name;
 
 /// The NOTIFY state of one (zone, target).
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct NotifyState {
     /// Serial of the last NOTIFY sent.
     pub sent_serial: Option<u32>,
@@ -33,8 +33,9 @@ pub struct NotifyState {
 }
 
 /// The last completed transfer from one (zone, source, key).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct TransferState {
+    #[schema(value_type = String)]
     pub source: IpAddr,
     /// TSIG key name, when the request was signed.
     pub key: Option<String>,
@@ -60,7 +61,7 @@ pub struct SecondaryStatus {
 }
 
 /// The status of one zone, as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ZoneSecondaries {
     pub zone: String,
     pub notify: Vec<NotifyTarget>,
@@ -68,8 +69,9 @@ pub struct ZoneSecondaries {
 }
 
 /// One NOTIFY target and its state.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotifyTarget {
+    #[schema(value_type = String)]
     pub address: SocketAddr,
     #[serde(flatten)]
     pub state: NotifyState,

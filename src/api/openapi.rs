@@ -1,0 +1,92 @@
+//! The OpenAPI 3.1 document of the control API, generated from the
+//! handlers' `#[utoipa::path]` annotations and the request and response
+//! types, served at `/api/v1/openapi.json` without a token (it holds no
+//! secrets and clients need it to find their way).
+
+use axum::Json;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{history, rrsets, secondaries, zonefile, zones};
+
+/// The document. New endpoints are listed in `paths(...)`.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "polyzone control API",
+        description = "Zones, RRsets, history and metrics of a polyzone server. Every error answer is `ErrorBody`.",
+    ),
+    paths(
+        history::health,
+        history::reload,
+        zones::list,
+        zones::status,
+        rrsets::read,
+        rrsets::patch,
+        zonefile::export,
+        zonefile::import,
+        history::history,
+        history::diff,
+        history::rollback,
+        secondaries::secondaries,
+        super::metrics,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "server", description = "Health and reload"),
+        (name = "zones", description = "The zones served"),
+        (name = "rrsets", description = "Read and change RRsets"),
+        (name = "zonefile", description = "Zones as BIND text"),
+        (name = "history", description = "Journal, diffs and rollback"),
+        (name = "metrics", description = "Prometheus metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the bearer token scheme the operations refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The whole document (other modules' documents are merged in here).
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn serve_document() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_documents_its_errors() {
+        let doc = serde_json::to_value(document()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.contains_key("/api/v1/zones/{zone}/rrsets"));
+        for (path, ops) in paths {
+            for (method, op) in ops.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                if path != "/api/v1/health" {
+                    assert!(responses.contains_key("401"), "{method} {path} lacks 401");
+                }
+                if op.get("requestBody").is_some() {
+                    assert!(responses.contains_key("413"), "{method} {path} lacks 413");
+                    assert!(responses.contains_key("422"), "{method} {path} lacks 422");
+                }
+            }
+        }
+    }
+}
