@@ -256,6 +256,11 @@ impl Engine {
         report
     }
 
+    /// The store (for followers' small state, e.g. sync's applied serials).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// The served zone and its settings.
     pub fn zone(&self, name: &Name) -> Result<(&ZoneConfig, &Arc<Zone>), CommitError> {
         self.zones

@@ -128,6 +128,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub tsig: Vec<TsigKeyConfig>,
     pub zones: Vec<ZoneConfig>,
+    /// `[[target]]`: where zones are pushed (see `sync::target`).
+    pub targets: Vec<crate::sync::target::TargetConfig>,
 }
 
 /// One `[[tsig]]` key, its secret decoded.
@@ -193,6 +195,8 @@ pub struct ZoneConfig {
     pub zonefile_sync: bool,
     /// Who may send RFC 2136 updates; empty refuses all.
     pub update: UpdateAcl,
+    /// `[[target]]` names this zone is pushed to.
+    pub targets: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -203,6 +207,8 @@ struct RawConfig {
     tsig: Vec<RawTsig>,
     #[serde(default)]
     zone: Vec<RawZone>,
+    #[serde(default)]
+    target: Vec<crate::sync::target::RawTarget>,
 }
 
 #[derive(Deserialize)]
@@ -237,6 +243,7 @@ struct RawZone {
     serial: Option<SerialPolicy>,
     zonefile_sync: Option<bool>,
     update: Option<UpdateAcl>,
+    targets: Option<Vec<String>>,
 }
 
 impl Config {
@@ -332,9 +339,24 @@ impl Config {
                 serial: z.serial.unwrap_or_default(),
                 zonefile_sync: z.zonefile_sync.unwrap_or(false),
                 update: z.update.unwrap_or_default(),
+                targets: z.targets.unwrap_or_default(),
             });
         }
         let tsig = tsig_keys(raw.tsig, &base, &invalid)?;
+        let targets = crate::sync::target::parse_targets(raw.target, &base)
+            .map_err(|(key, message)| invalid(&key, message))?;
+        for (i, z) in zones.iter().enumerate() {
+            if let Some(t) = z
+                .targets
+                .iter()
+                .find(|t| !targets.iter().any(|d| &d.name == *t))
+            {
+                return Err(invalid(
+                    &format!("zone[{i}].targets"),
+                    format!("target `{t}` is not defined in a [[target]] section"),
+                ));
+            }
+        }
         for (i, z) in zones.iter().enumerate() {
             for g in &z.update.grants {
                 let known = g
@@ -354,6 +376,7 @@ impl Config {
             server,
             tsig,
             zones,
+            targets,
         })
     }
 }
