@@ -11,6 +11,8 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 
 PACKAGES=(knot knot-dnsutils knot-dnssecutils nsd bind9 bind9-utils bind9-dnsutils
           dnsperf ldnsutils python3 time curl jq)
+# Provider sync peers: PowerDNS with its sqlite backend and HTTP API.
+PACKAGES+=(pdns-server pdns-backend-sqlite3 sqlite3 python3-pip)
 
 log() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 
@@ -67,6 +69,11 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
   install_peers
 fi
 ensure_rust_components
+# Route 53 emulator for the sync tests (PyPI; Debian's python may need --break-system-packages).
+if [ "${SKIP_INSTALL:-0}" != 1 ] && ! command -v moto_server >/dev/null; then
+  log "moto_server"
+  python3 -m pip install -q 'moto[server]' || python3 -m pip install -q --break-system-packages 'moto[server]'
+fi
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

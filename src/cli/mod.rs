@@ -2,6 +2,8 @@
 //! messages that say what to do next.
 
 pub mod client;
+pub mod import_target;
+pub mod sync;
 pub mod tsig;
 
 use std::io::Write;
@@ -86,6 +88,21 @@ enum Command {
         #[command(subcommand)]
         command: ZoneCommand,
     },
+    /// Provider sync: plan, apply, status.
+    Sync {
+        #[command(subcommand)]
+        command: sync::SyncCommand,
+    },
+    /// Ask each target's nameservers whether they serve the zone as they should.
+    Verify {
+        zone: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
+    /// Import a zone into a BIND file (from a provider: --zone Z --target T).
+    Import(import_target::ImportTargetArgs),
 }
 
 #[derive(Subcommand)]
@@ -164,6 +181,17 @@ pub fn main() -> ExitCode {
         Command::Zone {
             command: ZoneCommand::Export { zone, config },
         } => export(&config, &zone),
+        Command::Sync { command } => sync::run(command).and_then(|ok| {
+            ok.then_some(())
+                .ok_or_else(|| anyhow::anyhow!("not every target is in order (see above)"))
+        }),
+        Command::Verify { zone, json, config } => {
+            sync::verify(&config, &zone, json).and_then(|ok| {
+                ok.then_some(())
+                    .ok_or_else(|| anyhow::anyhow!("{zone}: mismatches found"))
+            })
+        }
+        Command::Import(args) => import_target::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -276,6 +276,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         let api = tokio::net::TcpListener::bind(config.server.api_listen)
             .await
             .with_context(|| format!("binding the control API on {}", config.server.api_listen))?;
+        crate::sync::engine::start(engine.clone(), &config);
         let state = Arc::new(crate::api::ApiState { engine: engine.clone(), token });
         tokio::spawn(crate::api::serve(api, state));
         tracing::info!(listen = ?addrs, api = %config.server.api_listen, udp_workers = workers, "serving");

@@ -93,6 +93,7 @@ pub fn start(engine: Arc<Engine>, config: &crate::config::Config) -> Arc<SyncEng
                 last_apply: None,
                 last_changes: 0,
                 drift: vec![],
+                drift_found: 0,
                 last_drift_check: None,
                 skipped: vec![],
                 unparsed: vec![],
@@ -442,7 +443,7 @@ impl WorkerTask {
                 report = r;
                 report.changes = changes.iter().map(ChangeView::of).collect();
             }
-            Err(r) => report = r,
+            Err(r) => report = *r,
         }
         report
     }
@@ -463,17 +464,17 @@ impl WorkerTask {
         version: &crate::zone::ZoneVersion,
         touched: Option<&HashSet<RRsetKey>>,
         force: bool,
-    ) -> Result<(Vec<Change>, Vec<Change>, PlanReport), PlanReport> {
+    ) -> Result<(Vec<Change>, Vec<Change>, PlanReport), Box<PlanReport>> {
         let mut report = self.report_base(version.serial());
         let Ok(caps) = self.provider().map(|p| p.capabilities().clone()) else {
             report.error = Some("no provider".into());
-            return Err(report);
+            return Err(Box::new(report));
         };
         let want = match desired(version, &caps, &self.target) {
             Ok(d) => d,
             Err(refusal) => {
                 report.refused = Some(refusal.to_string());
-                return Err(report);
+                return Err(Box::new(report));
             }
         };
         report.skipped = want.skipped;
@@ -522,7 +523,7 @@ impl WorkerTask {
         let touched = self.touched_since_applied(serial).await;
         let (all, changes, mut report) = match self.compute(&version, touched.as_ref(), force) {
             Ok(x) => x,
-            Err(r) => return Outcome::Done(r),
+            Err(r) => return Outcome::Done(*r),
         };
         if drift_check {
             // In sync by our books, yet there are changes: the provider drifted.
@@ -530,7 +531,9 @@ impl WorkerTask {
             for l in &lines {
                 tracing::warn!(zone = %zone, target = %self.target.name, "drift: {l}");
             }
-            lock(&self.status).drift = lines;
+            let mut st = lock(&self.status);
+            st.drift_found += lines.len() as u64;
+            st.drift = lines;
         }
         report.changes = changes.iter().map(ChangeView::of).collect();
         if report.held.is_some() {

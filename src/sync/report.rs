@@ -2,7 +2,7 @@
 //! the API and as text for the CLI. Secrets never get here: only names,
 //! records and errors (whose texts come from answers, not from requests).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::providers::Change;
 
@@ -47,6 +47,8 @@ pub struct TargetStatus {
     pub last_changes: usize,
     /// RRsets found changed at the provider by the last read-back.
     pub drift: Vec<String>,
+    /// RRsets found drifted since the start (each finding counts).
+    pub drift_found: u64,
     pub last_drift_check: Option<u64>,
     /// RRsets the provider cannot hold (skipped).
     pub skipped: Vec<String>,
@@ -57,9 +59,9 @@ pub struct TargetStatus {
 }
 
 /// One change, for people and JSON.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ChangeView {
-    pub action: &'static str,
+    pub action: String,
     pub name: String,
     #[serde(rename = "type")]
     pub rtype: String,
@@ -77,7 +79,7 @@ impl ChangeView {
             _ => "delete",
         };
         ChangeView {
-            action,
+            action: action.to_string(),
             name: c.key.name.to_string(),
             rtype: c.key.rtype.to_string(),
             old_ttl: c.old.as_ref().map(|d| d.ttl),
@@ -97,7 +99,7 @@ impl ChangeView {
 }
 
 /// A plan, or the result of an apply, for one (zone, target).
-#[derive(Clone, Debug, Serialize, Default)]
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
 pub struct PlanReport {
     pub zone: String,
     pub target: String,
@@ -137,7 +139,7 @@ impl PlanReport {
             s.push_str("\n  no changes");
         }
         for c in &self.changes {
-            let sign = match c.action {
+            let sign = match c.action.as_str() {
                 "create" => '+',
                 "delete" => '-',
                 _ => '~',

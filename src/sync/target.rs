@@ -100,6 +100,8 @@ pub struct TargetConfig {
     pub concurrency: usize,
     /// Authoritative servers `verify` asks; empty = the zone's NS.
     pub nameservers: Vec<SocketAddr>,
+    /// Whether `verify` checks this target (an API emulator serves no DNS).
+    pub verify: bool,
     /// Share of a zone's records a plan may delete or change without `--force`.
     pub threshold: f64,
     /// Zones smaller than this are never held by the threshold.
@@ -132,6 +134,7 @@ pub struct RawTarget {
     rate: Option<f64>,
     concurrency: Option<usize>,
     nameservers: Option<Vec<String>>,
+    verify: Option<bool>,
     threshold: Option<f64>,
     threshold_min_records: Option<usize>,
     allow_unsigned: Option<bool>,
@@ -218,6 +221,7 @@ pub fn parse_targets(
             rate,
             concurrency: t.concurrency.unwrap_or(4).max(1),
             nameservers,
+            verify: t.verify.unwrap_or(true),
             threshold: threshold / 100.0,
             threshold_min_records: t.threshold_min_records.unwrap_or(10),
             allow_unsigned: t.allow_unsigned.unwrap_or(false),

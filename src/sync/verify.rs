@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rdata::RType;
 use crate::sync::desired::desired;
@@ -21,7 +21,7 @@ use crate::zone::version::ZoneVersion;
 const TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The result for one target.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct TargetVerify {
     pub target: String,
     pub servers: Vec<String>,
@@ -32,7 +32,7 @@ pub struct TargetVerify {
 }
 
 /// The result for a zone.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct VerifyReport {
     pub zone: String,
     pub serial: u32,
@@ -108,7 +108,7 @@ pub async fn nameservers_of(target: &TargetConfig, version: &ZoneVersion) -> Vec
 /// Verifies every target of a zone.
 pub async fn verify(version: &ZoneVersion, targets: &[TargetConfig]) -> VerifyReport {
     let mut out = Vec::new();
-    for t in targets {
+    for t in targets.iter().filter(|t| t.verify) {
         out.push(verify_target(version, t).await);
     }
     VerifyReport {

@@ -1,0 +1,502 @@
+//! Provider fan-out end to end: the real `polyzone` binary pushing one zone
+//! to a real PowerDNS (HTTP API, checked over DNS too) and to moto_server
+//! (Route 53), driven by nsupdate; drift, outages, throttling, refused
+//! credentials, the safety threshold, the DNSSEC guard and `verify`.
+
+mod common;
+#[path = "support/nsupdate.rs"]
+mod nsupdate;
+#[path = "support/sync_peers.rs"]
+mod sync_peers;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{polyzone_bin, require, wait_for, Server};
+use nsupdate::{send, Client};
+use sync_peers::{Fault, FaultProxy, Moto, Pdns, PDNS_KEY};
+
+const ZONE: &str = "sync.test";
+const SECRET: &str = "c3luYy10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm";
+const KEY: &str = "hmac-sha256:k:c3luYy10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm";
+
+const ZONE_FILE: &str = r#"$ORIGIN sync.test.
+$TTL 300
+@        IN SOA ns1 hostmaster 1 7200 3600 1209600 300
+@        NS    ns1
+ns1      A     127.0.0.1
+www      A     192.0.2.1
+www      A     192.0.2.2
+@        MX    10 mail
+mail     A     192.0.2.3
+txt      TXT   "hello world" "second \"quoted\" string"
+Mixed    CNAME WWW.sync.test.
+_sip._tcp SRV  0 5 5060 www
+@        CAA   0 issue "letsencrypt.org"
+h1       A     198.51.100.1
+h2       A     198.51.100.2
+"#;
+
+fn require_tools() {
+    for t in [
+        "dig",
+        "nsupdate",
+        "curl",
+        "pdns_server",
+        "sqlite3",
+        "moto_server",
+    ] {
+        require(t);
+    }
+}
+
+/// The config: the zone pushed to `targets`, each target table given.
+fn config(targets: &[&str], tables: &str) -> String {
+    let list: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
+    format!(
+        r#"
+[server]
+listen = ["127.0.0.1:{{PORT}}"]
+api_listen = "127.0.0.1:{{API_PORT}}"
+data_dir = "data"
+
+[[tsig]]
+name = "k"
+secret = "{SECRET}"
+
+[[zone]]
+name = "{ZONE}"
+file = "zones/{ZONE}.zone"
+update = ["k"]
+targets = [{}]
+{tables}"#,
+        list.join(", ")
+    )
+}
+
+fn pdns_table(name: &str, url: &str, dns_port: u16, extra: &str) -> String {
+    format!(
+        r#"
+[[target]]
+name = "{name}"
+kind = "powerdns"
+url = "{url}"
+api_key_file = "zones/pdns.key"
+nameservers = ["127.0.0.1:{dns_port}"]
+timeout = "5s"
+{extra}
+"#
+    )
+}
+
+fn moto_table(m: &Moto) -> String {
+    format!(
+        r#"
+[[target]]
+name = "r53"
+kind = "route53"
+url = "{}"
+key_id = "AKIDPOLYZONETEST"
+api_key_file = "zones/aws.key"
+verify = false
+"#,
+        m.url()
+    )
+}
+
+fn start(config: &str, zone_file: &str) -> Server {
+    Server::start(
+        config,
+        &[
+            ("sync.test.zone", zone_file),
+            ("pdns.key", PDNS_KEY),
+            ("aws.key", "not-checked-by-moto"),
+        ],
+        ZONE,
+    )
+}
+
+/// Runs a polyzone CLI command against the server: (exit ok, stdout+stderr).
+fn cli(s: &Server, args: &[&str]) -> (bool, String) {
+    let o = Command::new(polyzone_bin())
+        .args(args)
+        .arg("--config")
+        .arg(s.path().join("polyzone.toml"))
+        .output()
+        .expect("run polyzone");
+    let mut t = String::from_utf8_lossy(&o.stdout).into_owned();
+    t.push_str(&String::from_utf8_lossy(&o.stderr));
+    (o.status.success(), t)
+}
+
+fn status_of(s: &Server, target: &str) -> serde_json::Value {
+    let (_, text) = cli(s, &["sync", "status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["target"] == target)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn update(s: &Server, body: &str) {
+    assert_eq!(send(s, Client::NsupdateY(KEY), ZONE, body), "NOERROR");
+}
+
+/// Initial push to both, an update reaching both within a second (over
+/// DNS at pdns, through the API at moto), an empty second plan, a TTL-only
+/// change and a delete, verify passing and then failing after tampering.
+#[test]
+fn pushes_every_serial_to_pdns_and_route53() {
+    require_tools();
+    let pdns = Pdns::start();
+    pdns.create_zone(ZONE);
+    let moto = Moto::start(ZONE);
+    let tables = pdns_table("pdns", &pdns.url(), pdns.dns_port, "") + &moto_table(&moto);
+    let s = start(&config(&["pdns", "r53"], &tables), ZONE_FILE);
+
+    // Initial push: everything, in wire-equal form, at both.
+    assert!(
+        wait_for(Duration::from_secs(10), || pdns.dig("txt.sync.test", "TXT")
+            == vec![
+                "\"hello world\" \"second \\\"quoted\\\" string\"".to_string()
+            ]),
+        "txt at pdns: {:?}\n{}",
+        pdns.dig("txt.sync.test", "TXT"),
+        s.log()
+    );
+    assert!(wait_for(Duration::from_secs(10), || moto
+        .rrset("www.sync.test.", "A")
+        .0
+        .len()
+        == 2));
+    assert_eq!(pdns.dig("mixed.sync.test", "CNAME"), vec!["www.sync.test."]);
+    assert_eq!(
+        moto.rrset("_sip._tcp.sync.test.", "SRV").0,
+        vec!["0 5 5060 www.sync.test."]
+    );
+    assert_eq!(
+        moto.rrset("sync.test.", "CAA").0,
+        vec!["0 issue \"letsencrypt.org\""]
+    );
+
+    // A second plan is empty for both (text form, case, quoting agree).
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok, "{plan}");
+    assert_eq!(plan.matches("no changes").count(), 2, "{plan}");
+
+    // An update reaches both within a second.
+    let t0 = Instant::now();
+    update(
+        &s,
+        "update add new.sync.test. 60 A 203.0.113.7\nupdate delete www.sync.test. A 192.0.2.2\n",
+    );
+    assert!(
+        wait_for(Duration::from_secs(1), || pdns.dig("new.sync.test", "A")
+            == vec!["203.0.113.7"]
+            && pdns.dig("www.sync.test", "A") == vec!["192.0.2.1"]),
+        "pdns did not serve the update within 1 s\n{}",
+        s.log()
+    );
+    assert!(
+        wait_for(
+            Duration::from_secs(1)
+                .saturating_sub(t0.elapsed())
+                .max(Duration::from_millis(200)),
+            || { moto.rrset("new.sync.test.", "A") == (vec!["203.0.113.7".to_string()], 60) }
+        ),
+        "route53 did not get the update within 1 s"
+    );
+    assert_eq!(moto.rrset("www.sync.test.", "A").0, vec!["192.0.2.1"]);
+
+    // A TTL-only change, then a delete.
+    update(
+        &s,
+        "update delete h1.sync.test. A\nupdate add h1.sync.test. 900 A 198.51.100.1\n",
+    );
+    assert!(wait_for(Duration::from_secs(2), || pdns
+        .rrset(ZONE, "h1.sync.test.", "A")
+        .1
+        == 900
+        && moto.rrset("h1.sync.test.", "A").1 == 900));
+    update(&s, "update delete h2.sync.test. A\n");
+    assert!(wait_for(Duration::from_secs(2), || pdns
+        .dig("h2.sync.test", "A")
+        .is_empty()
+        && moto.rrset("h2.sync.test.", "A").0.is_empty()));
+
+    let st = status_of(&s, "pdns");
+    assert_eq!(st["state"], "ok", "{st}");
+    assert_eq!(st["applied_serial"], st["current_serial"], "{st}");
+
+    // verify asks pdns over DNS: all match; then a record changed behind
+    // our back is a mismatch and a non-zero exit.
+    let (ok, out) = cli(&s, &["verify", ZONE]);
+    assert!(ok, "{out}");
+    assert!(out.contains("OK"), "{out}");
+    pdns.replace(ZONE, "mail.sync.test.", "A", 300, &["192.0.2.99"]);
+    let (ok, out) = cli(&s, &["verify", ZONE]);
+    assert!(!ok, "verify passed after tampering: {out}");
+    assert!(out.contains("mail.sync.test. A"), "{out}");
+
+    // Records polyzone does not manage are left alone.
+    pdns.replace(ZONE, "theirs.sync.test.", "A", 300, &["192.0.2.50"]);
+    update(&s, "update add later.sync.test. 60 A 203.0.113.8\n");
+    assert!(wait_for(Duration::from_secs(2), || pdns
+        .dig("later.sync.test", "A")
+        == vec!["203.0.113.8"]));
+    assert_eq!(pdns.dig("theirs.sync.test", "A"), vec!["192.0.2.50"]);
+}
+
+/// A record changed at the provider is found at the next read-back and
+/// healed; with `drift = "report"` it is only reported.
+#[test]
+fn drift_is_healed_or_reported() {
+    require_tools();
+    let pdns = Pdns::start();
+    pdns.create_zone(ZONE);
+    let tables = pdns_table(
+        "pdns",
+        &pdns.url(),
+        pdns.dns_port,
+        "drift_interval = \"1s\"",
+    );
+    let s = start(&config(&["pdns"], &tables), ZONE_FILE);
+    assert!(wait_for(Duration::from_secs(10), || pdns
+        .dig("mail.sync.test", "A")
+        == vec!["192.0.2.3"]));
+    pdns.replace(ZONE, "mail.sync.test.", "A", 300, &["192.0.2.66"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || pdns.dig("mail.sync.test", "A")
+            == vec!["192.0.2.3"]),
+        "drift not healed\n{}",
+        s.log()
+    );
+    assert!(s.log().contains("drift: mail.sync.test. A"), "{}", s.log());
+    assert!(status_of(&s, "pdns")["drift_found"].as_u64().unwrap_or(0) >= 1);
+    drop(s);
+
+    let pdns2 = Pdns::start();
+    pdns2.create_zone(ZONE);
+    let tables = pdns_table(
+        "pdns",
+        &pdns2.url(),
+        pdns2.dns_port,
+        "drift_interval = \"1s\"\ndrift = \"report\"",
+    );
+    let s = start(&config(&["pdns"], &tables), ZONE_FILE);
+    assert!(wait_for(Duration::from_secs(10), || pdns2
+        .dig("mail.sync.test", "A")
+        == vec!["192.0.2.3"]));
+    pdns2.replace(ZONE, "mail.sync.test.", "A", 300, &["192.0.2.66"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || {
+            status_of(&s, "pdns")["drift"].as_array().is_some_and(|d| {
+                d.iter()
+                    .any(|l| l.as_str().unwrap_or("").starts_with("mail.sync.test. A"))
+            })
+        }),
+        "drift not reported\n{}",
+        s.log()
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        pdns2.dig("mail.sync.test", "A"),
+        vec!["192.0.2.66"],
+        "report mode healed"
+    );
+    // Our own changes still go out in report mode.
+    update(&s, "update add new.sync.test. 60 A 203.0.113.7\n");
+    assert!(wait_for(Duration::from_secs(2), || pdns2
+        .dig("new.sync.test", "A")
+        == vec!["203.0.113.7"]));
+    assert_eq!(pdns2.dig("mail.sync.test", "A"), vec!["192.0.2.66"]);
+}
+
+/// A target that is down does not hold back the other; it catches up by
+/// itself when it is back.
+#[test]
+fn a_target_down_holds_back_nobody_and_catches_up() {
+    require_tools();
+    let mut pdns = Pdns::start();
+    pdns.create_zone(ZONE);
+    let moto = Moto::start(ZONE);
+    let tables = pdns_table("pdns", &pdns.url(), pdns.dns_port, "") + &moto_table(&moto);
+    let s = start(&config(&["pdns", "r53"], &tables), ZONE_FILE);
+    assert!(wait_for(Duration::from_secs(10), || pdns
+        .dig("mail.sync.test", "A")
+        == vec!["192.0.2.3"]));
+    pdns.stop();
+    update(&s, "update add down.sync.test. 60 A 203.0.113.9\n");
+    assert!(
+        wait_for(Duration::from_secs(2), || moto
+            .rrset("down.sync.test.", "A")
+            .0
+            == vec!["203.0.113.9"]),
+        "route53 held back by a down pdns\n{}",
+        s.log()
+    );
+    assert!(wait_for(Duration::from_secs(10), || status_of(&s, "pdns")
+        ["state"]
+        == "failing"));
+    assert!(status_of(&s, "pdns")["last_error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("connect"));
+    pdns.restart();
+    assert!(
+        wait_for(Duration::from_secs(15), || pdns.dig("down.sync.test", "A")
+            == vec!["203.0.113.9"]),
+        "pdns did not catch up\n{}",
+        s.log()
+    );
+    assert!(wait_for(Duration::from_secs(5), || status_of(&s, "pdns")
+        ["state"]
+        == "ok"));
+}
+
+/// 429 with Retry-After is waited out (and the change lands); 401 stops the
+/// target with a clear status instead of retrying forever.
+#[test]
+fn throttling_is_honoured_and_refused_credentials_stop_the_target() {
+    require_tools();
+    let pdns = Pdns::start();
+    pdns.create_zone(ZONE);
+    let proxy = FaultProxy::start(pdns.api_port);
+    let tables = pdns_table("pdns", &proxy.url(), pdns.dns_port, "");
+    let s = start(&config(&["pdns"], &tables), ZONE_FILE);
+    assert!(wait_for(Duration::from_secs(10), || pdns
+        .dig("mail.sync.test", "A")
+        == vec!["192.0.2.3"]));
+
+    proxy.set(Fault::Throttle { n: 2, secs: 1 });
+    proxy.times.lock().expect("times").clear();
+    update(&s, "update add slow.sync.test. 60 A 203.0.113.10\n");
+    assert!(
+        wait_for(Duration::from_secs(10), || pdns.dig("slow.sync.test", "A")
+            == vec!["203.0.113.10"]),
+        "throttled change never landed\n{}",
+        s.log()
+    );
+    let times = proxy.times.lock().expect("times").clone();
+    let throttled: Vec<_> = times
+        .iter()
+        .filter(|(_, c)| *c == 429)
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(throttled.len(), 2, "{times:?}");
+    let after = times
+        .iter()
+        .find(|(t, c)| *c == 0 && *t > throttled[1])
+        .expect("a request after the 429s")
+        .0;
+    assert!(
+        after - throttled[1] >= Duration::from_millis(950),
+        "Retry-After not honoured: {:?}",
+        after - throttled[1]
+    );
+    assert!(
+        throttled[1] - throttled[0] >= Duration::from_millis(950),
+        "Retry-After not honoured between retries"
+    );
+
+    proxy.set(Fault::Unauthorized);
+    update(&s, "update add denied.sync.test. 60 A 203.0.113.11\n");
+    assert!(
+        wait_for(Duration::from_secs(5), || status_of(&s, "pdns")["state"]
+            == "stopped"),
+        "401 did not stop the target: {}\n{}",
+        status_of(&s, "pdns"),
+        s.log()
+    );
+    let st = status_of(&s, "pdns");
+    assert!(
+        st["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("authentication refused (HTTP 401)"),
+        "{st}"
+    );
+    let seen = proxy.seen.load(std::sync::atomic::Ordering::SeqCst);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        proxy.seen.load(std::sync::atomic::Ordering::SeqCst),
+        seen,
+        "a stopped target kept retrying"
+    );
+    let (ok, out) = cli(&s, &["sync", "status"]);
+    assert!(!ok && out.contains("stopped"), "{out}");
+    // Fixed credentials + a forced apply resume it.
+    proxy.set(Fault::Pass);
+    let (ok, out) = cli(&s, &["sync", "apply"]);
+    assert!(ok, "{out}");
+    assert_eq!(pdns.dig("denied.sync.test", "A"), vec!["203.0.113.11"]);
+}
+
+/// A plan deleting more than 30% of a zone of 10+ records waits for
+/// `--force`; a signed zone is refused for a target that would serve it
+/// unsigned.
+#[test]
+fn safety_threshold_and_dnssec_guard() {
+    require_tools();
+    let pdns = Pdns::start();
+    pdns.create_zone(ZONE);
+    let mut zone = ZONE_FILE.to_string();
+    for i in 0..10 {
+        zone.push_str(&format!("bulk{i} A 198.51.100.{}\n", 10 + i));
+    }
+    let tables = pdns_table("pdns", &pdns.url(), pdns.dns_port, "");
+    let s = start(&config(&["pdns"], &tables), &zone);
+    assert!(wait_for(Duration::from_secs(10), || pdns
+        .dig("bulk9.sync.test", "A")
+        == vec!["198.51.100.19"]));
+    let mut body = String::new();
+    for i in 0..10 {
+        body.push_str(&format!("update delete bulk{i}.sync.test. A\n"));
+    }
+    update(&s, &body);
+    assert!(
+        wait_for(Duration::from_secs(5), || status_of(&s, "pdns")["state"]
+            == "held"),
+        "large deletion not held: {}",
+        status_of(&s, "pdns")
+    );
+    assert_eq!(
+        pdns.dig("bulk0.sync.test", "A"),
+        vec!["198.51.100.10"],
+        "deleted without --force"
+    );
+    let (ok, out) = cli(&s, &["sync", "apply"]);
+    assert!(
+        !ok && out.contains("HELD") && out.contains("--force"),
+        "{out}"
+    );
+    let (ok, out) = cli(&s, &["sync", "apply", "--force"]);
+    assert!(ok, "{out}");
+    assert!(pdns.dig("bulk0.sync.test", "A").is_empty());
+    assert!(wait_for(Duration::from_secs(5), || status_of(&s, "pdns")
+        ["state"]
+        == "ok"));
+    drop(s);
+
+    // A DNSKEY at the apex: the zone is signed, pdns would serve it unsigned.
+    let signed = ZONE_FILE.to_string()
+        + "@ DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n";
+    let pdns2 = Pdns::start();
+    pdns2.create_zone(ZONE);
+    let tables = pdns_table("pdns", &pdns2.url(), pdns2.dns_port, "");
+    let s = start(&config(&["pdns"], &tables), &signed);
+    assert!(wait_for(Duration::from_secs(5), || status_of(&s, "pdns")
+        ["state"]
+        == "refused"));
+    let (ok, out) = cli(&s, &["sync", "plan"]);
+    assert!(
+        !ok && out.contains("REFUSED") && out.contains("DNSSEC-signed"),
+        "{out}"
+    );
+    assert!(
+        pdns2.dig("www.sync.test", "A").is_empty(),
+        "a signed zone was pushed unsigned"
+    );
+}
