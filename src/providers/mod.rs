@@ -8,6 +8,7 @@
 //! differs between providers and matters to the planner is declared in
 //! [`Capabilities`].
 
+pub mod cloudflare;
 pub mod http;
 pub mod powerdns;
 pub mod route53;
@@ -201,6 +202,7 @@ pub fn build(target: &TargetConfig) -> Result<Option<Box<dyn Provider>>, Provide
     Ok(match target.kind {
         TargetKind::PowerDns => Some(Box::new(powerdns::PowerDns::new(target, http()?)?)),
         TargetKind::Route53 => Some(Box::new(route53::Route53::new(target, http()?)?)),
+        TargetKind::Cloudflare => Some(Box::new(cloudflare::Cloudflare::new(target, http()?)?)),
         TargetKind::Secondary => None,
     })
 }

@@ -18,6 +18,8 @@ pub enum TargetKind {
     PowerDns,
     /// AWS Route 53.
     Route53,
+    /// Cloudflare (API token).
+    Cloudflare,
     /// A provider that pulls the zone by AXFR/IXFR: only its serial is watched.
     Secondary,
 }
