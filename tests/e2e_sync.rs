@@ -615,3 +615,35 @@ fn import_reads_a_zone_from_a_provider() {
         .expect("run named-checkzone");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+/// A `secondary` target pulls by zone transfer: the engine only watches
+/// the serial its nameservers serve. Here the nameserver is polyzone
+/// itself (it always serves its current serial), so the target follows
+/// every update; verify compares the SOA serial.
+#[test]
+fn a_secondary_target_is_followed_by_its_serial() {
+    require_tools();
+    let tables = r#"
+[[target]]
+name = "sec"
+kind = "secondary"
+nameservers = ["127.0.0.1:{PORT}"]
+"#;
+    let s = start(&config(&["sec"], tables), ZONE_FILE);
+    assert!(
+        wait_for(Duration::from_secs(5), || status_of(&s, "sec")["state"]
+            == "ok"),
+        "{}",
+        status_of(&s, "sec")
+    );
+    update(&s, "update add sec.sync.test. 60 A 203.0.113.30\n");
+    assert!(wait_for(Duration::from_secs(5), || {
+        let st = status_of(&s, "sec");
+        st["applied_serial"] == st["current_serial"] && st["current_serial"] != 1
+    }));
+    let (ok, out) = cli(&s, &["verify", ZONE]);
+    assert!(
+        ok && out.contains("sec (127.0.0.1:") && out.contains("1 of 1 match"),
+        "{out}"
+    );
+}

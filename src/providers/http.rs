@@ -195,3 +195,41 @@ fn short(s: &str) -> String {
         None => s.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(rate: f64) -> TargetConfig {
+        #[derive(serde::Deserialize)]
+        struct W {
+            target: Vec<crate::sync::target::RawTarget>,
+        }
+        let text = format!("[[target]]\nname='t'\nkind='route53'\nrate={rate}\n");
+        let w: W = toml::from_str(&text).expect("toml");
+        crate::sync::target::parse_targets(w.target, std::path::Path::new("/"))
+            .expect("target")
+            .remove(0)
+    }
+
+    #[tokio::test]
+    async fn rate_limit_spaces_requests() {
+        let http = Http::new(&target(50.0)).expect("client");
+        let start = Instant::now();
+        for _ in 0..6 {
+            http.pace().await;
+        }
+        // Six slots at 50/s: the first at once, five more 20 ms apart.
+        assert!(
+            start.elapsed() >= Duration::from_millis(95),
+            "{:?}",
+            start.elapsed()
+        );
+        let unlimited = Http::new(&target(0.0)).expect("client");
+        let start = Instant::now();
+        for _ in 0..100 {
+            unlimited.pace().await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(50));
+    }
+}

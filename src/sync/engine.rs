@@ -508,6 +508,13 @@ impl WorkerTask {
     async fn pass(&mut self, force: bool, drift_check: bool) -> Outcome {
         if self.target.kind == TargetKind::Secondary {
             let r = self.secondary_report().await;
+            // Not there yet: look again soon (backoff), as after a failure.
+            if !r.applied {
+                let e = ProviderError::Transport(r.error.clone().unwrap_or_else(|| {
+                    format!("nameservers do not serve serial {} yet", r.serial)
+                }));
+                return self.failed(r, e);
+            }
             return Outcome::Done(r);
         }
         let version = self.zone.current();
