@@ -9,6 +9,8 @@
 mod common;
 #[path = "support/fake_cloudflare.rs"]
 mod fake_cloudflare;
+#[path = "support/fake_desec.rs"]
+mod fake_desec;
 #[path = "support/nsupdate.rs"]
 mod nsupdate;
 
@@ -55,6 +57,10 @@ _sip._tcp SRV 0 5 5060 www
 }
 
 fn config(url: &str) -> String {
+    config_for("cloudflare", url, "cf.token")
+}
+
+fn config_for(kind: &str, url: &str, token_file: &str) -> String {
     format!(
         r#"
 [server]
@@ -74,9 +80,9 @@ targets = ["cf"]
 
 [[target]]
 name = "cf"
-kind = "cloudflare"
+kind = "{kind}"
 url = "{url}"
-api_key_file = "zones/cf.token"
+api_key_file = "zones/{token_file}"
 retries = 3
 "#
     )
@@ -276,4 +282,121 @@ fn cloudflare_behavioural_suite() {
     let (ok, out) = cli(&s, &["sync", "apply"]);
     assert!(ok, "{out}");
     assert_eq!(fake.rrset("denied.fake.test", "A").0, vec!["203.0.113.99"]);
+}
+
+/// deSEC: RRset family, cursor pagination of 500 (1,600 RRsets: four
+/// pages), atomic bulk PATCH, minimum TTL 3600.
+#[test]
+fn desec_behavioural_suite() {
+    require("nsupdate");
+    use fake_desec::{FakeDesec, TOKEN as DESEC_TOKEN};
+    let fake = FakeDesec::start(ZONE);
+    let mut zone = zone_file();
+    for i in BULK..1600 {
+        zone.push_str(&format!("h{i} A 198.51.{}.{}\n", i / 250, i % 250));
+    }
+    let s = Server::start(
+        &config_for("desec", &fake.url, "desec.token"),
+        &[("fake.test.zone", &zone), ("desec.token", DESEC_TOKEN)],
+        ZONE,
+    );
+    assert!(
+        wait_for(Duration::from_secs(30), || in_sync(&s)),
+        "{}\n{}",
+        status(&s),
+        s.log()
+    );
+    // Every type through (SRV included), TTLs raised to the domain minimum,
+    // apex NS and SOA left to deSEC.
+    assert_eq!(
+        fake.rrset("www", "A"),
+        (vec!["192.0.2.1".to_string(), "192.0.2.2".to_string()], 3600)
+    );
+    assert_eq!(
+        fake.rrset("", "MX").0,
+        vec!["10 mail.fake.test.", "20 mail2.fake.test."]
+    );
+    assert_eq!(
+        fake.rrset("txt", "TXT").0,
+        vec!["\"hello world\" \"second string\""]
+    );
+    assert_eq!(
+        fake.rrset("_sip._tcp", "SRV").0,
+        vec!["0 5 5060 www.fake.test."]
+    );
+    assert_eq!(fake.rrset("h1599", "A").0, vec!["198.51.6.99"]);
+    assert!(fake.rrset("", "NS").0.is_empty());
+    assert_eq!(fake.count(), 1600 + 12);
+    let pages = fake.state.lock().expect("state").pages_served;
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+    assert_eq!(
+        fake.state.lock().expect("state").pages_served - pages,
+        4,
+        "a full read is four pages"
+    );
+
+    // Incremental add, change, delete.
+    update(
+        &s,
+        "update add new.fake.test. 7200 A 203.0.113.1\nupdate delete txt.fake.test. TXT\n\
+         update add txt.fake.test. 86400 TXT \"changed\"\nupdate delete h0.fake.test. A\n",
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || in_sync(&s)),
+        "{}",
+        status(&s)
+    );
+    assert_eq!(
+        fake.rrset("new", "A"),
+        (vec!["203.0.113.1".to_string()], 7200)
+    );
+    assert_eq!(
+        fake.rrset("txt", "TXT"),
+        (vec!["\"changed\"".to_string()], 86400)
+    );
+    assert!(fake.rrset("h0", "A").0.is_empty());
+
+    // 30% failing (429 with Retry-After, 500 before and after the write).
+    fake.set(|st| st.fail_percent = 30);
+    for round in 0..4 {
+        let mut body = String::new();
+        for i in 0..10 {
+            body.push_str(&format!(
+                "update add r{round}x{i}.fake.test. 3600 A 203.0.113.{i}\n"
+            ));
+        }
+        update(&s, &body);
+    }
+    assert!(
+        wait_for(Duration::from_secs(60), || in_sync(&s)),
+        "{}\n{}",
+        status(&s),
+        s.log()
+    );
+    fake.set(|st| st.fail_percent = 0);
+    assert!(fake.state.lock().expect("state").faults > 0);
+    for round in 0..4 {
+        for i in 0..10 {
+            assert_eq!(
+                fake.rrset(&format!("r{round}x{i}"), "A").0,
+                vec![format!("203.0.113.{i}")]
+            );
+        }
+    }
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+
+    // 401 stops the target.
+    fake.set(|st| st.unauthorized = true);
+    update(&s, "update add denied.fake.test. 3600 A 203.0.113.99\n");
+    assert!(
+        wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
+        "{}",
+        status(&s)
+    );
+    assert!(status(&s)["last_error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("HTTP 401"));
 }

@@ -18,6 +18,7 @@ use crate::sync::target::TargetConfig;
 /// An answer with a 2xx status.
 pub struct Response {
     pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
 }
 
@@ -137,6 +138,7 @@ impl Http {
             .await
             .map_err(|e| ProviderError::Transport(describe(&e)))?;
         let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
         let retry_after = resp
             .headers()
             .get("retry-after")
@@ -148,7 +150,11 @@ impl Http {
             .map_err(|e| ProviderError::Transport(describe(&e)))?
             .to_vec();
         if (200..300).contains(&status) {
-            return Ok(Response { status, body });
+            return Ok(Response {
+                status,
+                headers,
+                body,
+            });
         }
         let message = short(&String::from_utf8_lossy(&body));
         Err(match status {

@@ -9,6 +9,7 @@
 //! [`Capabilities`].
 
 pub mod cloudflare;
+pub mod desec;
 pub mod http;
 pub mod powerdns;
 pub mod route53;
@@ -203,6 +204,7 @@ pub fn build(target: &TargetConfig) -> Result<Option<Box<dyn Provider>>, Provide
         TargetKind::PowerDns => Some(Box::new(powerdns::PowerDns::new(target, http()?)?)),
         TargetKind::Route53 => Some(Box::new(route53::Route53::new(target, http()?)?)),
         TargetKind::Cloudflare => Some(Box::new(cloudflare::Cloudflare::new(target, http()?)?)),
+        TargetKind::Desec => Some(Box::new(desec::Desec::new(target, http()?)?)),
         TargetKind::Secondary => None,
     })
 }

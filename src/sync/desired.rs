@@ -27,7 +27,7 @@ pub struct Desired {
 /// Why no plan can be made for a target.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Refusal {
-    #[error("zone {zone} is DNSSEC-signed (DNSKEY at the apex) and target {target} would serve it unsigned, which makes answers bogus wherever the parent holds a DS; sign at the provider with multi-signer (not supported yet), use a secondary target, or set allow_unsigned = true if the parent has no DS")]
+    #[error("zone {zone} is DNSSEC-signed (DNSKEY at the apex) and target {target} would serve it unsigned or signed with its own keys, which makes answers bogus wherever the parent holds a DS; sign at the provider with multi-signer (not supported yet), use a secondary target, or set allow_unsigned = true if the parent has no DS")]
     Unsigned { zone: String, target: String },
     #[error("target {target} is strict and cannot hold: {what}")]
     Unsupported { target: String, what: String },

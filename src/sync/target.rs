@@ -20,6 +20,8 @@ pub enum TargetKind {
     Route53,
     /// Cloudflare (API token).
     Cloudflare,
+    /// deSEC (token).
+    Desec,
     /// A provider that pulls the zone by AXFR/IXFR: only its serial is watched.
     Secondary,
 }
