@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::commit::{now, Engine};
 use crate::providers::{self, Change, Provider, ProviderError, ReadResult};
-use crate::sync::desired::desired;
+use crate::sync::desired::{desired, desired_for};
 use crate::sync::drift;
 use crate::sync::plan;
 use crate::sync::report::{ChangeView, PlanReport, State, TargetStatus};
@@ -255,6 +255,8 @@ impl WorkerTask {
                         Request::Apply { force, reply } => {
                             self.stopped = false;
                             self.held = false;
+                            // Asked by a person: plan against a fresh read.
+                            self.actual = None;
                             let r = self.pass(force, false).await;
                             let (report, failed) = self.settle(r);
                             retry_at = failed.then(|| Instant::now() + backoff.delay(self.attempt, None));
@@ -303,8 +305,10 @@ impl WorkerTask {
                 let mut st = lock(&self.status);
                 st.last_error = None;
                 st.next_retry = None;
-                st.skipped = report.skipped.clone();
-                st.unparsed = report.unparsed.clone();
+                if !report.partial {
+                    st.skipped = report.skipped.clone();
+                    st.unparsed = report.unparsed.clone();
+                }
                 if let Some(r) = &report.refused {
                     st.state = State::Refused;
                     st.last_error = Some(r.clone());
@@ -438,7 +442,7 @@ impl WorkerTask {
             return report;
         }
         let touched = self.touched_since_applied(version.serial()).await;
-        match self.compute(&version, touched.as_ref(), false) {
+        match self.compute(&version, touched.as_ref(), false, false) {
             Ok((_, changes, r)) => {
                 report = r;
                 report.changes = changes.iter().map(ChangeView::of).collect();
@@ -464,13 +468,25 @@ impl WorkerTask {
         version: &crate::zone::ZoneVersion,
         touched: Option<&HashSet<RRsetKey>>,
         force: bool,
+        incremental: bool,
     ) -> Result<(Vec<Change>, Vec<Change>, PlanReport), Box<PlanReport>> {
         let mut report = self.report_base(version.serial());
         let Ok(caps) = self.provider().map(|p| p.capabilities().clone()) else {
             report.error = Some("no provider".into());
             return Err(Box::new(report));
         };
-        let want = match desired(version, &caps, &self.target) {
+        // Incremental: only the RRsets our diffs touched since the applied
+        // serial, against the cache (which our own applies keep current).
+        let partial = match touched {
+            Some(t) if incremental && self.actual.is_some() => Some(t),
+            _ => None,
+        };
+        report.partial = partial.is_some();
+        let wanted = match partial {
+            Some(keys) => desired_for(version, &caps, &self.target, keys),
+            None => desired(version, &caps, &self.target),
+        };
+        let want = match wanted {
             Ok(d) => d,
             Err(refusal) => {
                 report.refused = Some(refusal.to_string());
@@ -483,9 +499,20 @@ impl WorkerTask {
         report.unparsed = actual.unparsed.clone();
         // Ours to delete: RRsets our own diffs removed since the last apply.
         let owned = |k: &RRsetKey| touched.is_some_and(|t| t.contains(k));
+        let subset: RRsets;
+        let compared = match partial {
+            Some(keys) => {
+                subset = keys
+                    .iter()
+                    .filter_map(|k| actual.rrsets.get(k).map(|d| (k.clone(), d.clone())))
+                    .collect();
+                &subset
+            }
+            None => &actual.rrsets,
+        };
         let all = plan::changes(
             &want.rrsets,
-            &actual.rrsets,
+            compared,
             version.apex(),
             &caps,
             self.target.purge,
@@ -521,17 +548,19 @@ impl WorkerTask {
         let zone = version.apex().clone();
         let serial = version.serial();
         let report = self.report_base(serial);
-        if self.actual.is_none() || drift_check {
+        let fresh = self.actual.is_none() || drift_check;
+        if fresh {
             if let Err(e) = self.read_actual(&zone).await {
                 return self.failed(report, e);
             }
             lock(&self.status).last_drift_check = drift_check.then(now);
         }
         let touched = self.touched_since_applied(serial).await;
-        let (all, changes, mut report) = match self.compute(&version, touched.as_ref(), force) {
-            Ok(x) => x,
-            Err(r) => return Outcome::Done(*r),
-        };
+        let (all, changes, mut report) =
+            match self.compute(&version, touched.as_ref(), force, !fresh) {
+                Ok(x) => x,
+                Err(r) => return Outcome::Done(*r),
+            };
         if drift_check {
             // In sync by our books, yet there are changes: the provider drifted.
             let lines = drift::describe(&all);

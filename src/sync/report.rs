@@ -114,6 +114,9 @@ pub struct PlanReport {
     /// Whether the changes were applied (apply only).
     pub applied: bool,
     pub error: Option<String>,
+    /// Only the RRsets touched since the last apply were compared.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 impl PlanReport {
