@@ -323,10 +323,20 @@ fn a_target_down_holds_back_nobody_and_catches_up() {
     pdns.create_zone(ZONE);
     let moto = Moto::start(ZONE);
     let tables = pdns_table("pdns", &pdns.url(), pdns.dns_port, "") + &moto_table(&moto);
-    let s = start(&config(&["pdns", "r53"], &tables), ZONE_FILE);
-    assert!(wait_for(Duration::from_secs(10), || pdns
+    // 700 more RRsets: Route 53 batches split (1,000 values, UPSERT counts
+    // twice) and reads paged (300 a page).
+    let mut zone = ZONE_FILE.to_string();
+    for i in 0..700 {
+        zone.push_str(&format!("bulk{i} A 198.51.{}.{}\n", i / 250, i % 250));
+    }
+    let s = start(&config(&["pdns", "r53"], &tables), &zone);
+    assert!(wait_for(Duration::from_secs(20), || pdns
         .dig("mail.sync.test", "A")
-        == vec!["192.0.2.3"]));
+        == vec!["192.0.2.3"]
+        && moto.rrset("bulk699.sync.test.", "A").0
+            == vec!["198.51.2.199"]));
+    let (ok, plan) = cli(&s, &["sync", "plan", "--target", "r53"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
     pdns.stop();
     update(&s, "update add down.sync.test. 60 A 203.0.113.9\n");
     assert!(

@@ -51,3 +51,36 @@ pub fn allowed(
         _ => changes,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rdata::RType;
+    use crate::sync::rrset::RRsetData;
+
+    fn change(name: &str) -> Change {
+        Change {
+            key: RRsetKey {
+                name: name.parse().unwrap(),
+                rtype: RType::A,
+            },
+            old: Some(RRsetData::new(RType::A, 300, [vec![192, 0, 2, 66]])),
+            new: Some(RRsetData::new(RType::A, 300, [vec![192, 0, 2, 3]])),
+        }
+    }
+
+    #[test]
+    fn report_mode_pushes_only_our_changes() {
+        let all = vec![change("drifted.example.test"), change("ours.example.test")];
+        let ours: HashSet<RRsetKey> = [all[1].key.clone()].into_iter().collect();
+        let kept = allowed(all.clone(), DriftMode::Report, Some(&ours));
+        assert_eq!(kept, vec![all[1].clone()]);
+        assert_eq!(allowed(all.clone(), DriftMode::Heal, Some(&ours)).len(), 2);
+        assert_eq!(allowed(all.clone(), DriftMode::Report, None).len(), 2);
+        let lines = describe(&all[..1]);
+        assert_eq!(
+            lines,
+            vec!["drifted.example.test. A: provider has 300 192.0.2.66, should have 300 192.0.2.3"]
+        );
+    }
+}
