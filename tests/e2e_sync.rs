@@ -657,3 +657,129 @@ nameservers = ["127.0.0.1:{PORT}"]
         "{out}"
     );
 }
+
+/// named as a primary taking TSIG-signed RFC 2136 UPDATEs: polyzone reads
+/// it by AXFR and pushes every serial as one UPDATE; dig shows the result.
+#[test]
+fn rfc2136_target_pushes_to_named_by_update() {
+    require_tools();
+    require("named");
+    let d = tempfile::tempdir().expect("tempdir");
+    let port = common::free_port();
+    let named_secret = "bmFtZWQtdXBkYXRlLXNlY3JldC0wMTIzNDU2Nzg5YWJjZA==";
+    std::fs::write(
+        d.path().join("sync.test.zone"),
+        "$ORIGIN sync.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 127.0.0.1\nold A 192.0.2.200\n",
+    )
+    .expect("named zone");
+    let conf = format!(
+        "options {{ directory \"{dir}\"; listen-on port {port} {{ 127.0.0.1; }}; listen-on-v6 {{ none; }};\n\
+         pid-file \"{dir}/named.pid\"; session-keyfile \"{dir}/session.key\"; managed-keys-directory \"{dir}\";\n\
+         recursion no; dnssec-validation no; notify no; }};\ncontrols {{ }};\n\
+         key \"push\" {{ algorithm hmac-sha256; secret \"{named_secret}\"; }};\n\
+         zone \"sync.test\" {{ type primary; file \"{dir}/sync.test.zone\"; allow-update {{ key push; }}; allow-transfer {{ key push; }}; }};\n",
+        dir = d.path().display()
+    );
+    std::fs::write(d.path().join("named.conf"), conf).expect("named.conf");
+    let log = std::fs::File::create(d.path().join("named.log")).expect("log");
+    let mut named = std::process::Command::new("named")
+        .args(["-g", "-n", "1", "-c"])
+        .arg(d.path().join("named.conf"))
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn named");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let dig = |name: &str, t: &str| -> Vec<String> {
+        let o = Command::new("dig")
+            .args([
+                "+short",
+                "+norec",
+                "+time=1",
+                "+tries=1",
+                "@127.0.0.1",
+                "-p",
+            ])
+            .arg(port.to_string())
+            .args([name, t])
+            .output()
+            .expect("dig");
+        let mut v: Vec<String> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    let up = wait_for(Duration::from_secs(15), || {
+        !dig("sync.test", "SOA").is_empty()
+    });
+    if !up {
+        let _ = named.kill();
+        panic!(
+            "named did not start: {}",
+            std::fs::read_to_string(d.path().join("named.log")).unwrap_or_default()
+        );
+    }
+    let _named = Kill(named);
+    let tables = format!(
+        r#"
+[[target]]
+name = "named"
+kind = "rfc2136"
+server = "127.0.0.1:{port}"
+tsig_key = "push"
+api_key_file = "zones/named.secret"
+nameservers = ["127.0.0.1:{port}"]
+purge = true
+"#
+    );
+    let s = Server::start(
+        &config(&["named"], &tables),
+        &[
+            ("sync.test.zone", ZONE_FILE),
+            ("named.secret", named_secret),
+        ],
+        ZONE,
+    );
+    assert!(
+        wait_for(Duration::from_secs(10), || dig("www.sync.test", "A")
+            == vec!["192.0.2.1", "192.0.2.2"]),
+        "{}\n{}",
+        status_of(&s, "named"),
+        s.log()
+    );
+    assert_eq!(
+        dig("_sip._tcp.sync.test", "SRV"),
+        vec!["0 5 5060 www.sync.test."]
+    );
+    assert!(
+        dig("old.sync.test", "A").is_empty(),
+        "purge = true removes what polyzone does not manage"
+    );
+    update(
+        &s,
+        "update add new.sync.test. 60 A 203.0.113.7\nupdate delete www.sync.test. A 192.0.2.2\n",
+    );
+    assert!(wait_for(Duration::from_secs(1), || dig(
+        "new.sync.test",
+        "A"
+    ) == vec![
+        "203.0.113.7"
+    ] && dig(
+        "www.sync.test",
+        "A"
+    ) == vec![
+        "192.0.2.1"
+    ]));
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+    let (ok, out) = cli(&s, &["verify", ZONE]);
+    assert!(ok, "{out}");
+}

@@ -116,7 +116,7 @@ fn u16_at(msg: &[u8], pos: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*msg.get(pos)?, *msg.get(pos + 1)?]))
 }
 
-fn parse(msg: &[u8]) -> Option<Answer> {
+pub(crate) fn parse(msg: &[u8]) -> Option<Answer> {
     let rcode = msg.get(3)? & 0x0F;
     let authoritative = msg.get(2)? & 0x04 != 0;
     let qd = u16_at(msg, 4)?;

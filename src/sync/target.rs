@@ -22,6 +22,8 @@ pub enum TargetKind {
     Cloudflare,
     /// deSEC (token).
     Desec,
+    /// Any primary taking RFC 2136 UPDATE (read back by AXFR), with TSIG.
+    Rfc2136,
     /// A provider that pulls the zone by AXFR/IXFR: only its serial is watched.
     Secondary,
 }
@@ -85,6 +87,11 @@ pub struct TargetConfig {
     pub zone_id: Option<String>,
     /// PowerDNS server id.
     pub server_id: String,
+    /// DNS server (rfc2136): address:port.
+    pub server: Option<SocketAddr>,
+    /// TSIG key name (rfc2136); its base64 secret via api_key_env/file.
+    pub tsig_key: Option<String>,
+    pub tsig_algorithm: String,
     pub region: String,
     pub ttl_min: Option<u32>,
     pub ttl_max: Option<u32>,
@@ -126,6 +133,9 @@ pub struct RawTarget {
     key_id: Option<String>,
     zone_id: Option<String>,
     server_id: Option<String>,
+    server: Option<String>,
+    tsig_key: Option<String>,
+    tsig_algorithm: Option<String>,
     region: Option<String>,
     ttl_min: Option<u32>,
     ttl_max: Option<u32>,
@@ -205,6 +215,19 @@ pub fn parse_targets(
         if !rate.is_finite() || rate < 0.0 {
             return Err((key("rate"), format!("{rate} is not a request rate")));
         }
+        let server = match &t.server {
+            Some(s) => Some(
+                s.parse::<SocketAddr>()
+                    .map_err(|_| (key("server"), format!("`{s}` is not address:port")))?,
+            ),
+            None => None,
+        };
+        if t.kind == TargetKind::Rfc2136 && server.is_none() {
+            return Err((
+                key("server"),
+                "an rfc2136 target needs the server's address:port".into(),
+            ));
+        }
         out.push(TargetConfig {
             name: t.name,
             kind: t.kind,
@@ -213,6 +236,9 @@ pub fn parse_targets(
             key_id: t.key_id,
             zone_id: t.zone_id,
             server_id: t.server_id.unwrap_or_else(|| "localhost".into()),
+            server,
+            tsig_key: t.tsig_key,
+            tsig_algorithm: t.tsig_algorithm.unwrap_or_else(|| "hmac-sha256".into()),
             region: t.region.unwrap_or_else(|| "us-east-1".into()),
             ttl_min: t.ttl_min,
             ttl_max: t.ttl_max,
