@@ -11,6 +11,8 @@ mod common;
 mod fake_cloudflare;
 #[path = "support/fake_desec.rs"]
 mod fake_desec;
+#[path = "support/fake_gandi.rs"]
+mod fake_gandi;
 #[path = "support/nsupdate.rs"]
 mod nsupdate;
 
@@ -390,6 +392,105 @@ fn desec_behavioural_suite() {
     // 401 stops the target.
     fake.set(|st| st.unauthorized = true);
     update(&s, "update add denied.fake.test. 3600 A 203.0.113.99\n");
+    assert!(
+        wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
+        "{}",
+        status(&s)
+    );
+    assert!(status(&s)["last_error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("HTTP 401"));
+}
+
+/// Gandi LiveDNS: RRset family, one idempotent request per RRset, pages of
+/// 100 (450 RRsets: five pages), relative targets on read, TTL 300..2592000.
+#[test]
+fn gandi_behavioural_suite() {
+    require("nsupdate");
+    use fake_gandi::{FakeGandi, TOKEN as GANDI_TOKEN};
+    let fake = FakeGandi::start(ZONE);
+    let mut zone = zone_file();
+    for i in BULK..450 {
+        zone.push_str(&format!("h{i} A 198.51.{}.{}\n", i / 250, i % 250));
+    }
+    let s = Server::start(
+        &config_for("gandi", &fake.url, "gandi.token"),
+        &[("fake.test.zone", &zone), ("gandi.token", GANDI_TOKEN)],
+        ZONE,
+    );
+    assert!(
+        wait_for(Duration::from_secs(30), || in_sync(&s)),
+        "{}\n{}",
+        status(&s),
+        s.log()
+    );
+    assert_eq!(
+        fake.rrset("www", "A"),
+        (vec!["192.0.2.1".to_string(), "192.0.2.2".to_string()], 300)
+    );
+    assert_eq!(
+        fake.rrset("@", "MX").0,
+        vec!["10 mail.fake.test.", "20 mail2.fake.test."]
+    );
+    assert_eq!(fake.rrset("cn", "CNAME").0, vec!["www.fake.test."]);
+    assert_eq!(
+        fake.rrset("short", "A").1,
+        300,
+        "TTL raised to Gandi's minimum"
+    );
+    assert_eq!(fake.count(), 450 + 12);
+    // Relative targets on read compare equal: the second plan is empty.
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+    assert!(fake.state.lock().expect("state").max_page >= 5);
+
+    update(
+        &s,
+        "update add new.fake.test. 3600 A 203.0.113.1\nupdate delete cn.fake.test. CNAME\n\
+         update add cn.fake.test. 300 A 192.0.2.10\nupdate delete h0.fake.test. A\n",
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || in_sync(&s)),
+        "{}",
+        status(&s)
+    );
+    assert_eq!(
+        fake.rrset("new", "A"),
+        (vec!["203.0.113.1".to_string()], 3600)
+    );
+    assert!(fake.rrset("cn", "CNAME").0.is_empty());
+    assert_eq!(fake.rrset("cn", "A").0, vec!["192.0.2.10"]);
+    assert!(fake.rrset("h0", "A").0.is_empty());
+
+    fake.set(|st| st.fail_percent = 30);
+    let mut body = String::new();
+    for i in 1..30 {
+        body.push_str(&format!(
+            "update delete h{i}.fake.test. A\nupdate add m{i}.fake.test. 600 A 203.0.114.{i}\n"
+        ));
+    }
+    update(&s, &body);
+    assert!(
+        wait_for(Duration::from_secs(60), || in_sync(&s)),
+        "{}\n{}",
+        status(&s),
+        s.log()
+    );
+    fake.set(|st| st.fail_percent = 0);
+    assert!(fake.state.lock().expect("state").faults > 0);
+    for i in 1..30 {
+        assert!(fake.rrset(&format!("h{i}"), "A").0.is_empty());
+        assert_eq!(
+            fake.rrset(&format!("m{i}"), "A").0,
+            vec![format!("203.0.114.{i}")]
+        );
+    }
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+
+    fake.set(|st| st.unauthorized = true);
+    update(&s, "update add denied.fake.test. 600 A 203.0.113.99\n");
     assert!(
         wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
         "{}",

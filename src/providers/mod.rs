@@ -10,6 +10,7 @@
 
 pub mod cloudflare;
 pub mod desec;
+pub mod gandi;
 pub mod http;
 pub mod powerdns;
 pub mod rfc2136;
@@ -206,6 +207,7 @@ pub fn build(target: &TargetConfig) -> Result<Option<Box<dyn Provider>>, Provide
         TargetKind::Route53 => Some(Box::new(route53::Route53::new(target, http()?)?)),
         TargetKind::Cloudflare => Some(Box::new(cloudflare::Cloudflare::new(target, http()?)?)),
         TargetKind::Desec => Some(Box::new(desec::Desec::new(target, http()?)?)),
+        TargetKind::Gandi => Some(Box::new(gandi::Gandi::new(target, http()?)?)),
         TargetKind::Rfc2136 => Some(Box::new(rfc2136::Rfc2136::new(target)?)),
         TargetKind::Secondary => None,
     })

@@ -22,6 +22,8 @@ pub enum TargetKind {
     Cloudflare,
     /// deSEC (token).
     Desec,
+    /// Gandi LiveDNS (personal access token).
+    Gandi,
     /// Any primary taking RFC 2136 UPDATE (read back by AXFR), with TSIG.
     Rfc2136,
     /// A provider that pulls the zone by AXFR/IXFR: only its serial is watched.
