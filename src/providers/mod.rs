@@ -146,6 +146,15 @@ pub trait Provider: Send + Sync {
     /// it returns that do not parse are reported in the second part (they
     /// are never touched).
     fn read<'a>(&'a self, zone: &'a Name) -> BoxFuture<'a, Result<ReadResult, ProviderError>>;
+    /// Creates a zone the provider lacks, with these apex nameservers;
+    /// `Ok(false)` where zones are created by other means (the default).
+    fn create_zone<'a>(
+        &'a self,
+        _zone: &'a Name,
+        _nameservers: &'a [Name],
+    ) -> BoxFuture<'a, Result<bool, ProviderError>> {
+        Box::pin(async { Ok(false) })
+    }
     /// Applies a batch (at most `max_batch` changes); on success every
     /// change is in place.
     fn apply<'a>(

@@ -252,6 +252,27 @@ impl Provider for PowerDns {
         Box::pin(self.read_zone(zone))
     }
 
+    fn create_zone<'a>(
+        &'a self,
+        zone: &'a Name,
+        nameservers: &'a [Name],
+    ) -> BoxFuture<'a, Result<bool, ProviderError>> {
+        Box::pin(async move {
+            let ns: Vec<String> = nameservers
+                .iter()
+                .map(|n| n.to_lowercase().to_string())
+                .collect();
+            let body = json!({"name": zone.to_lowercase().to_string(), "kind": "Native", "nameservers": ns});
+            let url = format!("{}/zones", self.base);
+            self.http
+                .send("create zone", |c| {
+                    self.request(c, reqwest::Method::POST, &url, Some(&body))
+                })
+                .await?;
+            Ok(true)
+        })
+    }
+
     fn apply<'a>(
         &'a self,
         zone: &'a Name,

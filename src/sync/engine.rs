@@ -424,7 +424,28 @@ impl WorkerTask {
     }
 
     async fn read_actual(&mut self, zone: &Name) -> Result<(), ProviderError> {
-        let read = self.provider()?.read(zone).await?;
+        let read = match self.provider()?.read(zone).await {
+            Err(ProviderError::NoZone(_)) => {
+                // Providers that can (PowerDNS) get the zone created, with
+                // our apex NS as its nameservers; the rest say why not.
+                let version = self.zone.current();
+                let ns: Vec<Name> = version
+                    .apex_node()
+                    .and_then(|n| n.get(crate::rdata::RType::NS))
+                    .map(|s| {
+                        s.rdatas()
+                            .filter_map(|rd| Name::from_wire(rd).ok())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !self.provider()?.create_zone(zone, &ns).await? {
+                    return Err(ProviderError::NoZone(zone.clone()));
+                }
+                tracing::info!(zone = %zone, target = %self.target.name, "zone created at the provider");
+                self.provider()?.read(zone).await?
+            }
+            r => r?,
+        };
         self.actual = Some(read);
         Ok(())
     }
