@@ -350,6 +350,13 @@ fn a_target_down_holds_back_nobody_and_catches_up() {
     assert!(wait_for(Duration::from_secs(10), || status_of(&s, "pdns")
         ["state"]
         == "failing"));
+    std::thread::sleep(Duration::from_millis(300));
+    let st = status_of(&s, "pdns");
+    assert!(
+        st["lag_serials"].as_u64() >= Some(1) && st["lag_seconds"].as_f64() > Some(0.2),
+        "{st}"
+    );
+    assert!(st["next_retry"].as_u64().is_some(), "{st}");
     assert!(status_of(&s, "pdns")["last_error"]
         .as_str()
         .unwrap_or("")

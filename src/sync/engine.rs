@@ -88,6 +88,7 @@ pub fn start(engine: Arc<Engine>, config: &crate::config::Config) -> Arc<SyncEng
                 applied_serial: None,
                 lag_serials: 0,
                 lag_seconds: 0.0,
+                behind_since: None,
                 last_error: None,
                 next_retry: None,
                 last_apply: None,
@@ -136,7 +137,13 @@ impl SyncEngine {
         self.workers
             .iter()
             .filter(|w| zone.is_none_or(|z| &w.zone == z))
-            .map(|w| lock(&w.status).clone())
+            .map(|w| {
+                let mut st = lock(&w.status).clone();
+                if let Some(since) = st.behind_since {
+                    st.lag_seconds = (unix_f64() - since).max(0.0);
+                }
+                st
+            })
             .collect()
     }
 
@@ -352,6 +359,7 @@ impl WorkerTask {
         match self.applied {
             Some(a) if a == current => {
                 self.behind_since = None;
+                st.behind_since = None;
                 st.lag_serials = 0;
                 st.lag_seconds = 0.0;
             }
@@ -359,6 +367,7 @@ impl WorkerTask {
                 let since = *self.behind_since.get_or_insert_with(Instant::now);
                 st.lag_serials = a.map_or(1, |a| current.wrapping_sub(a).min(0x7FFF_FFFF));
                 st.lag_seconds = since.elapsed().as_secs_f64();
+                st.behind_since = Some(unix_f64() - st.lag_seconds);
             }
         }
     }
@@ -682,6 +691,13 @@ impl WorkerTask {
         }
         report
     }
+}
+
+/// Now as fractional unix seconds.
+fn unix_f64() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Applies changes to a cached state.

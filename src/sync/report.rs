@@ -39,6 +39,10 @@ pub struct TargetStatus {
     pub lag_serials: u32,
     /// Seconds since the first serial not yet applied was published.
     pub lag_seconds: f64,
+    /// When the target fell behind (unix seconds, fractional); the lag in
+    /// seconds is computed from it whenever status is read.
+    #[serde(skip)]
+    pub behind_since: Option<f64>,
     pub last_error: Option<String>,
     /// Unix time of the next retry, when failing.
     pub next_retry: Option<u64>,
