@@ -696,13 +696,6 @@ fn rfc2136_target_pushes_to_named_by_update() {
         .stderr(log)
         .spawn()
         .expect("spawn named");
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let dig = |name: &str, t: &str| -> Vec<String> {
         let o = Command::new("dig")
             .args([
@@ -735,6 +728,22 @@ fn rfc2136_target_pushes_to_named_by_update() {
         );
     }
     let _named = Kill(named);
+    rfc2136_suite(port, named_secret, &dig);
+}
+
+/// Stops a peer process (by PID) when the test ends, passed or not.
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Pushes the zone by UPDATE to the primary on `port` (key `push`) and
+/// checks the result over DNS there.
+fn rfc2136_suite(port: u16, secret: &str, dig: &dyn Fn(&str, &str) -> Vec<String>) {
     let tables = format!(
         r#"
 [[target]]
@@ -749,10 +758,7 @@ purge = true
     );
     let s = Server::start(
         &config(&["named"], &tables),
-        &[
-            ("sync.test.zone", ZONE_FILE),
-            ("named.secret", named_secret),
-        ],
+        &[("sync.test.zone", ZONE_FILE), ("named.secret", secret)],
         ZONE,
     );
     assert!(
@@ -789,4 +795,71 @@ purge = true
     assert!(ok && plan.contains("no changes"), "{plan}");
     let (ok, out) = cli(&s, &["verify", ZONE]);
     assert!(ok, "{out}");
+}
+
+/// The same by UPDATE to knotd (TSIG, AXFR read-back).
+#[test]
+fn rfc2136_target_pushes_to_knot_by_update() {
+    require_tools();
+    require("knotd");
+    let d = tempfile::tempdir().expect("tempdir");
+    let port = common::free_port();
+    let secret = "a25vdC11cGRhdGUtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZQ==";
+    std::fs::create_dir_all(d.path().join("db")).expect("db dir");
+    std::fs::write(
+        d.path().join("sync.test.zone"),
+        "$ORIGIN sync.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 127.0.0.1\nold A 192.0.2.200\n",
+    )
+    .expect("knot zone");
+    let dir = d.path().display();
+    let conf = format!(
+        "server:\n    rundir: \"{dir}\"\n    listen: 127.0.0.1@{port}\n    udp-workers: 1\n    tcp-workers: 1\n    background-workers: 1\n\
+         log:\n  - target: stderr\n    any: info\n\
+         database:\n    storage: \"{dir}/db\"\n\
+         key:\n  - id: push\n    algorithm: hmac-sha256\n    secret: {secret}\n\
+         acl:\n  - id: push_acl\n    key: push\n    action: [update, transfer]\n\
+         zone:\n  - domain: sync.test\n    storage: \"{dir}\"\n    file: \"sync.test.zone\"\n    acl: push_acl\n    zonefile-sync: -1\n"
+    );
+    std::fs::write(d.path().join("knot.conf"), conf).expect("knot.conf");
+    let log = std::fs::File::create(d.path().join("knot.log")).expect("log");
+    let mut knot = std::process::Command::new("knotd")
+        .arg("-c")
+        .arg(d.path().join("knot.conf"))
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn knotd");
+    let dig = |name: &str, t: &str| -> Vec<String> {
+        let o = Command::new("dig")
+            .args([
+                "+short",
+                "+norec",
+                "+time=1",
+                "+tries=1",
+                "@127.0.0.1",
+                "-p",
+            ])
+            .arg(port.to_string())
+            .args([name, t])
+            .output()
+            .expect("dig");
+        let mut v: Vec<String> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    if !wait_for(Duration::from_secs(15), || {
+        !dig("sync.test", "SOA").is_empty()
+    }) {
+        let _ = knot.kill();
+        let _ = knot.wait();
+        panic!(
+            "knotd did not start: {}",
+            std::fs::read_to_string(d.path().join("knot.log")).unwrap_or_default()
+        );
+    }
+    let _knot = Kill(knot);
+    rfc2136_suite(port, secret, &dig);
 }
