@@ -512,6 +512,41 @@ mod tests {
     }
 
     #[test]
+    fn change_xml_counts_upserts_twice_and_deletes_by_content() {
+        use crate::sync::rrset::{RRsetData, RRsetKey};
+        let zone: Name = "example.test".parse().unwrap();
+        let key = RRsetKey {
+            name: "t.example.test".parse().unwrap(),
+            rtype: RType::TXT,
+        };
+        let data = RRsetData::new(
+            RType::TXT,
+            300,
+            [crate::rdata::from_str(RType::TXT, "\"a<b\" \"c\"", &zone).unwrap()],
+        );
+        let upsert = Change {
+            key: key.clone(),
+            old: None,
+            new: Some(data.clone()),
+        };
+        let (xml, n) = change_xml(&upsert);
+        assert_eq!(n, 2);
+        assert!(xml.contains("<Action>UPSERT</Action>"), "{xml}");
+        assert!(xml.contains("<Value>\"a&lt;b\" \"c\"</Value>"), "{xml}");
+        let delete = Change {
+            key,
+            old: Some(data),
+            new: None,
+        };
+        let (xml, n) = change_xml(&delete);
+        assert_eq!(n, 1);
+        assert!(
+            xml.contains("<Action>DELETE</Action>") && xml.contains("<TTL>300</TTL>"),
+            "{xml}"
+        );
+    }
+
+    #[test]
     fn xml_tree() {
         let doc = xml::parse(
             "<?xml version=\"1.0\"?><R xmlns=\"x\"><A>1 &amp; 2</A><B><C>x</C><C>y</C></B><E/></R>",
