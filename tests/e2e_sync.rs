@@ -502,11 +502,24 @@ fn safety_threshold_and_dnssec_guard() {
         + "@ DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n";
     let pdns2 = Pdns::start();
     pdns2.create_zone(ZONE);
-    let tables = pdns_table("pdns", &pdns2.url(), pdns2.dns_port, "");
+    let tables = pdns_table(
+        "pdns",
+        &pdns2.url(),
+        pdns2.dns_port,
+        "drift_interval = \"1s\"",
+    );
     let s = start(&config(&["pdns"], &tables), &signed);
     assert!(wait_for(Duration::from_secs(5), || status_of(&s, "pdns")
         ["state"]
         == "refused"));
+    // A refused serial is re-checked at the drift interval, not in a busy loop.
+    let before = cpu_ticks(s.child.id());
+    std::thread::sleep(Duration::from_secs(3));
+    let used = cpu_ticks(s.child.id()) - before;
+    assert!(
+        used < 100,
+        "the worker spins on a refused plan: {used} ticks in 3 s"
+    );
     let (ok, out) = cli(&s, &["sync", "plan"]);
     assert!(
         !ok && out.contains("REFUSED") && out.contains("DNSSEC-signed"),
@@ -862,4 +875,14 @@ fn rfc2136_target_pushes_to_knot_by_update() {
     }
     let _knot = Kill(knot);
     rfc2136_suite(port, secret, &dig);
+}
+
+/// utime + stime of a process, in clock ticks (/proc/PID/stat).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces) follow ") ".
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    n(11) + n(12)
 }

@@ -285,10 +285,14 @@ impl WorkerTask {
             if blocked {
                 continue;
             }
-            let drift_check = Instant::now() >= next_drift && !pending;
-            if drift_check {
+            // The drift timer moves on whenever it fires, also when a pending
+            // (refused) serial stands in the way of the check: otherwise a
+            // timer in the past would wake the loop at once, forever.
+            let timer_due = Instant::now() >= next_drift;
+            if timer_due {
                 next_drift = Instant::now() + self.target.drift_interval;
             }
+            let drift_check = timer_due && !pending;
             let retry = retry_at.take().is_some();
             if !(pending || drift_check || retry) {
                 continue;
