@@ -12,6 +12,9 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 PACKAGES=(knot knot-dnsutils knot-dnssecutils nsd bind9 bind9-utils bind9-dnsutils
           dnsperf ldnsutils python3 python3-pip time curl jq openssl
           unbound)   # unbound: validating resolver for tests/e2e_dnssec_answers.rs
+          dnsperf ldnsutils python3 time curl jq)
+# Provider sync peers: PowerDNS with its sqlite backend and HTTP API.
+PACKAGES+=(pdns-server pdns-backend-sqlite3 sqlite3)
 
 log() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 
@@ -72,6 +75,11 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
     || python3 -m pip install -q --break-system-packages schemathesis
 fi
 ensure_rust_components
+# Route 53 emulator for the sync tests (PyPI; Debian's python may need --break-system-packages).
+if [ "${SKIP_INSTALL:-0}" != 1 ] && ! command -v moto_server >/dev/null; then
+  log "moto_server"
+  python3 -m pip install -q 'moto[server]' || python3 -m pip install -q --break-system-packages 'moto[server]'
+fi
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

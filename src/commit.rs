@@ -268,6 +268,11 @@ impl Engine {
     }
 
     /// The secondaries' NOTIFY and transfer status.
+    /// The store (for followers' small state, e.g. sync's applied serials).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub fn secondaries(&self) -> &crate::server::xfr::status::SecondaryStatus {
         &self.secondaries
     }

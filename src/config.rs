@@ -132,6 +132,8 @@ pub struct Config {
     pub zones: Vec<ZoneConfig>,
     /// Control API tokens (`[[token]]`).
     pub tokens: Vec<crate::api::auth::TokenConfig>,
+    /// `[[target]]`: where zones are pushed (see `sync::target`).
+    pub targets: Vec<crate::sync::target::TargetConfig>,
 }
 
 /// One `[[tsig]]` key, its secret decoded.
@@ -204,6 +206,8 @@ pub struct ZoneConfig {
     pub transfer: TransferAcl,
     /// Secondaries sent a NOTIFY on each new serial.
     pub notify: Vec<NotifyTarget>,
+    /// `[[target]]` names this zone is pushed to.
+    pub targets: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -216,6 +220,8 @@ struct RawConfig {
     zone: Vec<RawZone>,
     #[serde(default)]
     token: Vec<crate::api::auth::RawToken>,
+    #[serde(default)]
+    target: Vec<crate::sync::target::RawTarget>,
 }
 
 #[derive(Deserialize)]
@@ -254,6 +260,7 @@ struct RawZone {
     update: Option<UpdateAcl>,
     transfer: Option<TransferAcl>,
     notify: Option<Vec<NotifyTarget>>,
+    targets: Option<Vec<String>>,
 }
 
 impl Config {
@@ -359,9 +366,24 @@ impl Config {
                 update: z.update.unwrap_or_default(),
                 transfer: z.transfer.unwrap_or_default(),
                 notify: z.notify.unwrap_or_default(),
+                targets: z.targets.unwrap_or_default(),
             });
         }
         let tsig = tsig_keys(raw.tsig, &base, &invalid)?;
+        let targets = crate::sync::target::parse_targets(raw.target, &base)
+            .map_err(|(key, message)| invalid(&key, message))?;
+        for (i, z) in zones.iter().enumerate() {
+            if let Some(t) = z
+                .targets
+                .iter()
+                .find(|t| !targets.iter().any(|d| &d.name == *t))
+            {
+                return Err(invalid(
+                    &format!("zone[{i}].targets"),
+                    format!("target `{t}` is not defined in a [[target]] section"),
+                ));
+            }
+        }
         for (i, z) in zones.iter().enumerate() {
             for g in &z.update.grants {
                 let known = g
@@ -404,6 +426,7 @@ impl Config {
             tsig,
             zones,
             tokens,
+            targets,
         })
     }
 }

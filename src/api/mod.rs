@@ -36,6 +36,7 @@ pub mod history;
 pub mod openapi;
 pub mod rrsets;
 pub mod secondaries;
+pub mod sync;
 pub mod tls;
 pub mod token;
 pub mod zonefile;
@@ -107,6 +108,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
             get(secondaries::secondaries),
         )
         .route("/metrics", get(metrics))
+        .merge(sync::routes())
         .fallback(errors::not_found)
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(axum::middleware::map_response(count_answer))

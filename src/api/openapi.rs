@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{history, rrsets, secondaries, zonefile, zones};
+use super::{history, rrsets, secondaries, sync, zonefile, zones};
 
 /// The document. New endpoints are listed in `paths(...)`.
 #[derive(OpenApi)]
@@ -29,6 +29,10 @@ use super::{history, rrsets, secondaries, zonefile, zones};
         history::diff,
         history::rollback,
         secondaries::secondaries,
+        sync::plan,
+        sync::apply,
+        sync::verify,
+        sync::status,
         super::metrics,
     ),
     modifiers(&BearerAuth),
@@ -39,6 +43,7 @@ use super::{history, rrsets, secondaries, zonefile, zones};
         (name = "zonefile", description = "Zones as BIND text"),
         (name = "history", description = "Journal, diffs and rollback"),
         (name = "metrics", description = "Prometheus metrics"),
+        (name = "sync", description = "Provider sync: plans, apply, status, verify"),
     )
 )]
 pub struct ApiDoc;

@@ -3,6 +3,8 @@
 
 pub mod client;
 pub mod import;
+pub mod import_target;
+pub mod sync;
 pub mod tsig;
 
 use std::io::Write;
@@ -92,22 +94,41 @@ enum Command {
         #[command(subcommand)]
         command: ZoneCommand,
     },
-    /// Pull a zone from another primary into a BIND file (migration).
+    /// Pull a zone into a BIND file (migration): from another primary by
+    /// AXFR, or from a provider's API (`--target`).
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["axfr", "target"])))]
     Import {
         #[arg(long)]
         zone: String,
         /// The primary to transfer from (AXFR over TCP).
         #[arg(long, value_name = "HOST:PORT")]
-        axfr: String,
+        axfr: Option<String>,
+        /// A `[[target]]` of the config to read the zone from.
+        #[arg(long, value_name = "TARGET")]
+        target: Option<String>,
         /// A [[tsig]] key name of the config, or name:algorithm:secret.
         #[arg(long, value_name = "KEY")]
         tsig: Option<String>,
-        /// Where to write the zone (default: zones/<zone>.zone).
+        /// Where to write the zone (default: zones/<zone>.zone with --axfr,
+        /// stdout with --target).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Overwrite an existing file.
         #[arg(long)]
         force: bool,
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
+    /// Provider sync: plan, apply, status.
+    Sync {
+        #[command(subcommand)]
+        command: sync::SyncCommand,
+    },
+    /// Ask each target's nameservers whether they serve the zone as they should.
+    Verify {
+        zone: String,
+        #[arg(long)]
+        json: bool,
         #[arg(long, default_value = "polyzone.toml")]
         config: PathBuf,
     },
@@ -212,19 +233,29 @@ pub fn main() -> ExitCode {
         Command::Import {
             zone,
             axfr,
+            target,
             tsig,
             out,
             force,
             config,
-        } => import::run(&import::ImportArgs {
-            zone: &zone,
-            axfr: &axfr,
-            tsig: tsig.as_deref(),
-            out: out.as_deref(),
-            force,
-            config: &config,
-        })
-        .map(|summary| println!("{summary}")),
+        } => match (axfr, target) {
+            (_, Some(target)) => import_target::run(&import_target::ImportTargetArgs {
+                zone,
+                target,
+                out,
+                config,
+            }),
+            (Some(axfr), None) => import::run(&import::ImportArgs {
+                zone: &zone,
+                axfr: &axfr,
+                tsig: tsig.as_deref(),
+                out: out.as_deref(),
+                force,
+                config: &config,
+            })
+            .map(|summary| println!("{summary}")),
+            (None, None) => Err(anyhow::anyhow!("import needs --axfr or --target")),
+        },
         Command::Zone {
             command: ZoneCommand::List { config },
         } => remote(&config, "GET", "/api/v1/zones", None).and_then(|text| {
@@ -241,6 +272,16 @@ pub fn main() -> ExitCode {
         Command::Token {
             command: TokenCommand::Generate { name, scope, zones },
         } => crate::api::auth::generate(&name, &scope, &zones).map(|text| print!("{text}")),
+        Command::Sync { command } => sync::run(command).and_then(|ok| {
+            ok.then_some(())
+                .ok_or_else(|| anyhow::anyhow!("not every target is in order (see above)"))
+        }),
+        Command::Verify { zone, json, config } => {
+            sync::verify(&config, &zone, json).and_then(|ok| {
+                ok.then_some(())
+                    .ok_or_else(|| anyhow::anyhow!("{zone}: mismatches found"))
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -319,6 +319,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             ));
         }
         notify::spawn_all(&config, &engine, &shared.keys);
+        crate::sync::engine::start(engine.clone(), &config);
         crate::api::spawn(&config, engine.clone()).await?;
         tracing::info!(listen = ?addrs, api = %config.server.api_listen, udp_workers = workers, "serving");
         signals(&engine).await

@@ -1,0 +1,131 @@
+//! The desired state of one target: the zone version as this target can
+//! hold it.
+//!
+//! Never pushed: the apex SOA (the provider owns its SOA), the apex NS
+//! where the provider does not let it be changed, DNSSEC records to a
+//! provider that signs itself. Types the provider does not support are
+//! skipped with a warning, or refuse the plan when the target is strict.
+//! A signed zone is refused for a target that would serve it unsigned
+//! (its DS at the parent would make every answer bogus), unless the
+//! operator states the parent has no DS (`allow_unsigned`).
+
+use std::collections::HashSet;
+
+use crate::providers::Capabilities;
+use crate::rdata::RType;
+use crate::sync::normalize::{clamp_ttl, in_scope, ttl_bounds};
+use crate::sync::rrset::{RRsetData, RRsetKey, RRsets};
+use crate::sync::target::TargetConfig;
+use crate::zone::name::Name;
+use crate::zone::node::RRsetRef;
+use crate::zone::version::ZoneVersion;
+
+/// The desired RRsets and what was left out.
+#[derive(Debug, Default)]
+pub struct Desired {
+    pub rrsets: RRsets,
+    /// One line per RRset skipped because the provider cannot hold it.
+    pub skipped: Vec<String>,
+}
+
+/// Why no plan can be made for a target.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Refusal {
+    #[error("zone {zone} is DNSSEC-signed (DNSKEY at the apex) and target {target} would serve it unsigned or signed with its own keys, which makes answers bogus wherever the parent holds a DS; sign at the provider with multi-signer (not supported yet), use a secondary target, or set allow_unsigned = true if the parent has no DS")]
+    Unsigned { zone: String, target: String },
+    #[error("target {target} is strict and cannot hold: {what}")]
+    Unsupported { target: String, what: String },
+}
+
+/// The records of `version` that `target` should hold.
+pub fn desired(
+    version: &ZoneVersion,
+    caps: &Capabilities,
+    target: &TargetConfig,
+) -> Result<Desired, Refusal> {
+    let apex = version.apex().clone();
+    guard_signed(version, caps, target)?;
+    let bounds = ttl_bounds(caps, target);
+    let mut out = Desired::default();
+    for node in version.nodes() {
+        let owner = node.owner();
+        for set in node.rrsets() {
+            add(&mut out, &apex, caps, bounds, &owner, &set);
+        }
+    }
+    if target.strict && !out.skipped.is_empty() {
+        return Err(Refusal::Unsupported {
+            target: target.name.clone(),
+            what: out.skipped.join("; "),
+        });
+    }
+    Ok(out)
+}
+
+/// Refuses a signed zone for a target that would not serve our signatures.
+fn guard_signed(
+    version: &ZoneVersion,
+    caps: &Capabilities,
+    target: &TargetConfig,
+) -> Result<(), Refusal> {
+    let signed = version.apex_node().is_some_and(|n| n.has(RType::DNSKEY));
+    if signed && caps.signs_itself && !target.allow_unsigned {
+        return Err(Refusal::Unsigned {
+            zone: version.apex().to_string(),
+            target: target.name.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// One RRset of the zone into the desired state, if the target holds it.
+fn add(
+    out: &mut Desired,
+    apex: &Name,
+    caps: &Capabilities,
+    bounds: (u32, u32),
+    owner: &Name,
+    set: &RRsetRef<'_>,
+) {
+    let key = RRsetKey {
+        name: owner.clone(),
+        rtype: set.rtype,
+    };
+    if !in_scope(&key, apex, caps) {
+        return;
+    }
+    if !caps.supports(set.rtype) {
+        out.skipped
+            .push(format!("{key}: type not supported by the provider"));
+        return;
+    }
+    let ttl = clamp_ttl(set.ttl, bounds);
+    let data = RRsetData::new(set.rtype, ttl, set.rdatas().map(<[u8]>::to_vec));
+    out.rrsets.insert(key, data);
+}
+
+/// The desired state of only `keys` (the RRsets a diff touched): what an
+/// incremental push compares, without walking the whole zone.
+pub fn desired_for(
+    version: &ZoneVersion,
+    caps: &Capabilities,
+    target: &TargetConfig,
+    keys: &HashSet<RRsetKey>,
+) -> Result<Desired, Refusal> {
+    guard_signed(version, caps, target)?;
+    let apex = version.apex().clone();
+    let bounds = ttl_bounds(caps, target);
+    let mut out = Desired::default();
+    for key in keys {
+        if let Some(set) = version.node(&key.name).and_then(|n| n.get(key.rtype)) {
+            add(&mut out, &apex, caps, bounds, &key.name, &set);
+        }
+    }
+    if target.strict && !out.skipped.is_empty() {
+        return Err(Refusal::Unsupported {
+            target: target.name.clone(),
+            what: out.skipped.join("; "),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,503 @@
+//! The behavioural suite for providers without a local server, run against
+//! fakes that follow each provider's documented API (auth, pagination,
+//! error bodies, throttling): full sync of every type the provider takes,
+//! incremental add/change/delete, an empty second plan, pagination past
+//! three pages, 30% of requests failing (429, 500 before and after the
+//! write) still converging without duplicates, and 401/403 stopping the
+//! target with a clear status.
+
+mod common;
+#[path = "support/fake_cloudflare.rs"]
+mod fake_cloudflare;
+#[path = "support/fake_desec.rs"]
+mod fake_desec;
+#[path = "support/fake_gandi.rs"]
+mod fake_gandi;
+#[path = "support/nsupdate.rs"]
+mod nsupdate;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{polyzone_bin, require, wait_for, Server};
+use fake_cloudflare::{FakeCloudflare, TOKEN};
+use nsupdate::{send, Client};
+
+const ZONE: &str = "fake.test";
+const SECRET: &str = "ZmFrZS1wcm92aWRlci1zZWNyZXQtMDEyMzQ1Njc4OWFi";
+const KEY: &str = "hmac-sha256:k:ZmFrZS1wcm92aWRlci1zZWNyZXQtMDEyMzQ1Njc4OWFi";
+/// Records beyond the fixed head: 350 = four pages of 100.
+const BULK: usize = 350;
+
+fn zone_file() -> String {
+    let mut z = String::from(
+        r#"$ORIGIN fake.test.
+$TTL 300
+@      IN SOA ns1 hostmaster 1 7200 3600 1209600 300
+@      NS    ns1
+ns1    A     127.0.0.1
+www    A     192.0.2.1
+www    A     192.0.2.2
+v6     AAAA  2001:db8::1
+@      MX    10 mail
+@      MX    20 mail2
+mail   A     192.0.2.3
+mail2  A     192.0.2.4
+txt    TXT   "hello world" "second string"
+cn     CNAME www
+ptr    PTR   www.fake.test.
+sub    NS    ns.elsewhere.example.
+short  30 A  192.0.2.5
+_sip._tcp SRV 0 5 5060 www
+"#,
+    );
+    for i in 0..BULK {
+        z.push_str(&format!("h{i} A 198.51.{}.{}\n", i / 250, i % 250));
+    }
+    z
+}
+
+fn config(url: &str) -> String {
+    config_for("cloudflare", url, "cf.token")
+}
+
+fn config_for(kind: &str, url: &str, token_file: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = ["127.0.0.1:{{PORT}}"]
+api_listen = "127.0.0.1:{{API_PORT}}"
+data_dir = "data"
+
+[[tsig]]
+name = "k"
+secret = "{SECRET}"
+
+[[zone]]
+name = "{ZONE}"
+file = "zones/{ZONE}.zone"
+update = ["k"]
+targets = ["cf"]
+
+[[target]]
+name = "cf"
+kind = "{kind}"
+url = "{url}"
+api_key_file = "zones/{token_file}"
+retries = 3
+"#
+    )
+}
+
+fn cli(s: &Server, args: &[&str]) -> (bool, String) {
+    let o = Command::new(polyzone_bin())
+        .args(args)
+        .arg("--config")
+        .arg(s.path().join("polyzone.toml"))
+        .output()
+        .expect("run polyzone");
+    let mut t = String::from_utf8_lossy(&o.stdout).into_owned();
+    t.push_str(&String::from_utf8_lossy(&o.stderr));
+    (o.status.success(), t)
+}
+
+fn status(s: &Server) -> serde_json::Value {
+    let (_, text) = cli(s, &["sync", "status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    v[0].clone()
+}
+
+fn update(s: &Server, body: &str) {
+    assert_eq!(send(s, Client::NsupdateY(KEY), ZONE, body), "NOERROR");
+}
+
+fn in_sync(s: &Server) -> bool {
+    let st = status(s);
+    st["state"] == "ok" && st["applied_serial"] == st["current_serial"]
+}
+
+fn no_duplicates(f: &FakeCloudflare) {
+    let recs = f.records();
+    let mut seen = BTreeSet::new();
+    for r in &recs {
+        assert!(
+            seen.insert((
+                r.name.clone(),
+                r.rtype.clone(),
+                r.content.clone(),
+                r.priority
+            )),
+            "duplicate record at the provider: {r:?}"
+        );
+    }
+}
+
+#[test]
+fn cloudflare_behavioural_suite() {
+    require("nsupdate");
+    let fake = FakeCloudflare::start(ZONE);
+    let s = Server::start(
+        &config(&fake.url),
+        &[("fake.test.zone", &zone_file()), ("cf.token", TOKEN)],
+        ZONE,
+    );
+
+    // Full sync of every type Cloudflare takes through `content`; SRV is
+    // skipped with a warning; apex NS and SOA stay the provider's.
+    assert!(
+        wait_for(Duration::from_secs(20), || in_sync(&s)),
+        "{}\n{}",
+        status(&s),
+        s.log()
+    );
+    assert_eq!(
+        fake.rrset("www.fake.test", "A").0,
+        vec!["192.0.2.1", "192.0.2.2"]
+    );
+    assert_eq!(fake.rrset("v6.fake.test", "AAAA").0, vec!["2001:db8::1"]);
+    assert_eq!(
+        fake.rrset("fake.test", "MX").0,
+        vec!["10 mail.fake.test", "20 mail2.fake.test"]
+    );
+    assert_eq!(
+        fake.rrset("txt.fake.test", "TXT").0,
+        vec!["\"hello world\" \"second string\""]
+    );
+    assert_eq!(fake.rrset("cn.fake.test", "CNAME").0, vec!["www.fake.test"]);
+    assert_eq!(fake.rrset("ptr.fake.test", "PTR").0, vec!["www.fake.test"]);
+    assert_eq!(
+        fake.rrset("sub.fake.test", "NS").0,
+        vec!["ns.elsewhere.example"]
+    );
+    assert_eq!(
+        fake.rrset("short.fake.test", "A").1,
+        vec![60],
+        "TTL below the minimum is raised"
+    );
+    assert!(
+        fake.rrset("fake.test", "NS").0.is_empty(),
+        "apex NS is the provider's"
+    );
+    assert_eq!(fake.records().len(), BULK + 13);
+    let st = status(&s);
+    assert!(
+        st["skipped"]
+            .to_string()
+            .contains("_sip._tcp.fake.test. SRV"),
+        "{st}"
+    );
+
+    // Idempotence: the second plan is empty, and reading it paged past three pages.
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+    assert!(fake.state.lock().expect("state").max_page >= 4);
+
+    // Incremental add, change (value and TTL), delete, and a switch of type.
+    update(
+        &s,
+        "update add new.fake.test. 120 A 203.0.113.1\n\
+         update delete www.fake.test. A 192.0.2.2\nupdate add www.fake.test. 300 A 192.0.2.9\n\
+         update delete txt.fake.test. TXT\nupdate add txt.fake.test. 600 TXT \"changed\"\n\
+         update delete h0.fake.test. A\n\
+         update delete cn.fake.test. CNAME\nupdate add cn.fake.test. 300 A 192.0.2.10\n",
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || in_sync(&s)),
+        "{}",
+        status(&s)
+    );
+    assert_eq!(
+        fake.rrset("new.fake.test", "A"),
+        (vec!["203.0.113.1".to_string()], vec![120])
+    );
+    assert_eq!(
+        fake.rrset("www.fake.test", "A").0,
+        vec!["192.0.2.1", "192.0.2.9"]
+    );
+    assert_eq!(
+        fake.rrset("txt.fake.test", "TXT"),
+        (vec!["\"changed\"".to_string()], vec![600])
+    );
+    assert!(fake.rrset("h0.fake.test", "A").0.is_empty());
+    assert!(fake.rrset("cn.fake.test", "CNAME").0.is_empty());
+    assert_eq!(fake.rrset("cn.fake.test", "A").0, vec!["192.0.2.10"]);
+    no_duplicates(&fake);
+
+    // 30% of requests fail: 429 (Retry-After), 500 before the write, 500
+    // after the write. Still converges, with no duplicates.
+    fake.set(|st| st.fail_percent = 30);
+    let mut body = String::new();
+    for i in 1..40 {
+        body.push_str(&format!(
+            "update delete h{i}.fake.test. A\nupdate add h{i}.fake.test. 300 A 203.0.113.{i}\n"
+        ));
+        body.push_str(&format!("update add m{i}.fake.test. 300 A 203.0.114.{i}\nupdate add m{i}.fake.test. 300 A 203.0.115.{i}\n"));
+    }
+    update(&s, &body);
+    assert!(
+        wait_for(Duration::from_secs(60), || in_sync(&s)),
+        "no convergence under faults: {}\n{}",
+        status(&s),
+        s.log()
+    );
+    assert!(fake.state.lock().expect("state").faults > 5);
+    fake.set(|st| st.fail_percent = 0);
+    for i in 1..40 {
+        assert_eq!(
+            fake.rrset(&format!("h{i}.fake.test"), "A").0,
+            vec![format!("203.0.113.{i}")]
+        );
+        assert_eq!(
+            fake.rrset(&format!("m{i}.fake.test"), "A").0,
+            vec![format!("203.0.114.{i}"), format!("203.0.115.{i}")]
+        );
+    }
+    no_duplicates(&fake);
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+
+    // A refused token stops the target with a clear status, no retry loop.
+    fake.set(|st| st.unauthorized = true);
+    update(&s, "update add denied.fake.test. 60 A 203.0.113.99\n");
+    assert!(
+        wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
+        "{}",
+        status(&s)
+    );
+    let st = status(&s);
+    assert!(
+        st["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("authentication refused (HTTP 403)"),
+        "{st}"
+    );
+    let n = fake.state.lock().expect("state").requests;
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        fake.state.lock().expect("state").requests,
+        n,
+        "a stopped target kept calling"
+    );
+    fake.set(|st| st.unauthorized = false);
+    let (ok, out) = cli(&s, &["sync", "apply"]);
+    assert!(ok, "{out}");
+    assert_eq!(fake.rrset("denied.fake.test", "A").0, vec!["203.0.113.99"]);
+}
+
+/// deSEC: RRset family, cursor pagination of 500 (1,600 RRsets: four
+/// pages), atomic bulk PATCH, minimum TTL 3600.
+#[test]
+fn desec_behavioural_suite() {
+    require("nsupdate");
+    use fake_desec::{FakeDesec, TOKEN as DESEC_TOKEN};
+    let fake = FakeDesec::start(ZONE);
+    let mut zone = zone_file();
+    for i in BULK..1600 {
+        zone.push_str(&format!("h{i} A 198.51.{}.{}\n", i / 250, i % 250));
+    }
+    let s = Server::start(
+        &config_for("desec", &fake.url, "desec.token"),
+        &[("fake.test.zone", &zone), ("desec.token", DESEC_TOKEN)],
+        ZONE,
+    );
+    assert!(
+        wait_for(Duration::from_secs(30), || in_sync(&s)),
+        "{}\n{}",
+        status(&s),
+        s.log()
+    );
+    // Every type through (SRV included), TTLs raised to the domain minimum,
+    // apex NS and SOA left to deSEC.
+    assert_eq!(
+        fake.rrset("www", "A"),
+        (vec!["192.0.2.1".to_string(), "192.0.2.2".to_string()], 3600)
+    );
+    assert_eq!(
+        fake.rrset("", "MX").0,
+        vec!["10 mail.fake.test.", "20 mail2.fake.test."]
+    );
+    assert_eq!(
+        fake.rrset("txt", "TXT").0,
+        vec!["\"hello world\" \"second string\""]
+    );
+    assert_eq!(
+        fake.rrset("_sip._tcp", "SRV").0,
+        vec!["0 5 5060 www.fake.test."]
+    );
+    assert_eq!(fake.rrset("h1599", "A").0, vec!["198.51.6.99"]);
+    assert!(fake.rrset("", "NS").0.is_empty());
+    assert_eq!(fake.count(), 1600 + 12);
+    let pages = fake.state.lock().expect("state").pages_served;
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+    assert_eq!(
+        fake.state.lock().expect("state").pages_served - pages,
+        4,
+        "a full read is four pages"
+    );
+
+    // Incremental add, change, delete.
+    update(
+        &s,
+        "update add new.fake.test. 7200 A 203.0.113.1\nupdate delete txt.fake.test. TXT\n\
+         update add txt.fake.test. 86400 TXT \"changed\"\nupdate delete h0.fake.test. A\n",
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || in_sync(&s)),
+        "{}",
+        status(&s)
+    );
+    assert_eq!(
+        fake.rrset("new", "A"),
+        (vec!["203.0.113.1".to_string()], 7200)
+    );
+    assert_eq!(
+        fake.rrset("txt", "TXT"),
+        (vec!["\"changed\"".to_string()], 86400)
+    );
+    assert!(fake.rrset("h0", "A").0.is_empty());
+
+    // 30% failing (429 with Retry-After, 500 before and after the write).
+    fake.set(|st| st.fail_percent = 30);
+    for round in 0..4 {
+        let mut body = String::new();
+        for i in 0..10 {
+            body.push_str(&format!(
+                "update add r{round}x{i}.fake.test. 3600 A 203.0.113.{i}\n"
+            ));
+        }
+        update(&s, &body);
+    }
+    assert!(
+        wait_for(Duration::from_secs(60), || in_sync(&s)),
+        "{}\n{}",
+        status(&s),
+        s.log()
+    );
+    fake.set(|st| st.fail_percent = 0);
+    assert!(fake.state.lock().expect("state").faults > 0);
+    for round in 0..4 {
+        for i in 0..10 {
+            assert_eq!(
+                fake.rrset(&format!("r{round}x{i}"), "A").0,
+                vec![format!("203.0.113.{i}")]
+            );
+        }
+    }
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+
+    // 401 stops the target.
+    fake.set(|st| st.unauthorized = true);
+    update(&s, "update add denied.fake.test. 3600 A 203.0.113.99\n");
+    assert!(
+        wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
+        "{}",
+        status(&s)
+    );
+    assert!(status(&s)["last_error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("HTTP 401"));
+}
+
+/// Gandi LiveDNS: RRset family, one idempotent request per RRset, pages of
+/// 100 (450 RRsets: five pages), relative targets on read, TTL 300..2592000.
+#[test]
+fn gandi_behavioural_suite() {
+    require("nsupdate");
+    use fake_gandi::{FakeGandi, TOKEN as GANDI_TOKEN};
+    let fake = FakeGandi::start(ZONE);
+    let mut zone = zone_file();
+    for i in BULK..450 {
+        zone.push_str(&format!("h{i} A 198.51.{}.{}\n", i / 250, i % 250));
+    }
+    let s = Server::start(
+        &config_for("gandi", &fake.url, "gandi.token"),
+        &[("fake.test.zone", &zone), ("gandi.token", GANDI_TOKEN)],
+        ZONE,
+    );
+    assert!(
+        wait_for(Duration::from_secs(30), || in_sync(&s)),
+        "{}\n{}",
+        status(&s),
+        s.log()
+    );
+    assert_eq!(
+        fake.rrset("www", "A"),
+        (vec!["192.0.2.1".to_string(), "192.0.2.2".to_string()], 300)
+    );
+    assert_eq!(
+        fake.rrset("@", "MX").0,
+        vec!["10 mail.fake.test.", "20 mail2.fake.test."]
+    );
+    assert_eq!(fake.rrset("cn", "CNAME").0, vec!["www.fake.test."]);
+    assert_eq!(
+        fake.rrset("short", "A").1,
+        300,
+        "TTL raised to Gandi's minimum"
+    );
+    assert_eq!(fake.count(), 450 + 12);
+    // Relative targets on read compare equal: the second plan is empty.
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+    assert!(fake.state.lock().expect("state").max_page >= 5);
+
+    update(
+        &s,
+        "update add new.fake.test. 3600 A 203.0.113.1\nupdate delete cn.fake.test. CNAME\n\
+         update add cn.fake.test. 300 A 192.0.2.10\nupdate delete h0.fake.test. A\n",
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || in_sync(&s)),
+        "{}",
+        status(&s)
+    );
+    assert_eq!(
+        fake.rrset("new", "A"),
+        (vec!["203.0.113.1".to_string()], 3600)
+    );
+    assert!(fake.rrset("cn", "CNAME").0.is_empty());
+    assert_eq!(fake.rrset("cn", "A").0, vec!["192.0.2.10"]);
+    assert!(fake.rrset("h0", "A").0.is_empty());
+
+    fake.set(|st| st.fail_percent = 30);
+    let mut body = String::new();
+    for i in 1..30 {
+        body.push_str(&format!(
+            "update delete h{i}.fake.test. A\nupdate add m{i}.fake.test. 600 A 203.0.114.{i}\n"
+        ));
+    }
+    update(&s, &body);
+    assert!(
+        wait_for(Duration::from_secs(60), || in_sync(&s)),
+        "{}\n{}",
+        status(&s),
+        s.log()
+    );
+    fake.set(|st| st.fail_percent = 0);
+    assert!(fake.state.lock().expect("state").faults > 0);
+    for i in 1..30 {
+        assert!(fake.rrset(&format!("h{i}"), "A").0.is_empty());
+        assert_eq!(
+            fake.rrset(&format!("m{i}"), "A").0,
+            vec![format!("203.0.114.{i}")]
+        );
+    }
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+
+    fake.set(|st| st.unauthorized = true);
+    update(&s, "update add denied.fake.test. 600 A 203.0.113.99\n");
+    assert!(
+        wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
+        "{}",
+        status(&s)
+    );
+    assert!(status(&s)["last_error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("HTTP 401"));
+}

@@ -1,0 +1,283 @@
+//! A fake of Gandi LiveDNS (`/v5/livedns`), from its documented shapes:
+//! `Authorization: Bearer` (401 `{"code": 401, "object": "HTTPUnauthorized"}`
+//! otherwise), RRsets `{rrset_name, rrset_type, rrset_ttl, rrset_values}`
+//! with `@` for the apex, `page`/`per_page` pagination with a `total-count`
+//! header, PUT/DELETE per RRset, TTL 300..2592000 enforced with a 400, and
+//! targets inside the zone returned relative (no trailing dot), as Gandi
+//! does. On demand: 429 with Retry-After, 500 before and after a write.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+pub const TOKEN: &str = "gandi-test-pat";
+
+#[derive(Default)]
+pub struct GandiState {
+    pub fqdn: String,
+    /// (rrset_name, type) -> (ttl, values as sent)
+    pub rrsets: BTreeMap<(String, String), (u64, Vec<String>)>,
+    pub fail_percent: u64,
+    pub unauthorized: bool,
+    pub requests: u64,
+    pub faults: u64,
+    pub max_page: u64,
+}
+
+pub struct FakeGandi {
+    pub url: String,
+    pub state: Arc<Mutex<GandiState>>,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl FakeGandi {
+    pub fn start(fqdn: &str) -> FakeGandi {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let state = Arc::new(Mutex::new(GandiState {
+            fqdn: fqdn.to_string(),
+            ..GandiState::default()
+        }));
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind fake");
+        let port = listener.local_addr().expect("addr").port();
+        let app = Router::new()
+            .route("/v5/livedns/domains/{d}/records", get(list))
+            .route(
+                "/v5/livedns/domains/{d}/records/{name}/{t}",
+                axum::routing::put(put).delete(delete),
+            )
+            .with_state(state.clone());
+        rt.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeGandi {
+            url: format!("http://127.0.0.1:{port}/v5/livedns"),
+            state,
+            _rt: rt,
+        }
+    }
+
+    pub fn set(&self, f: impl FnOnce(&mut GandiState)) {
+        f(&mut self.state.lock().expect("state"));
+    }
+
+    pub fn rrset(&self, name: &str, t: &str) -> (Vec<String>, u64) {
+        let st = self.state.lock().expect("state");
+        match st.rrsets.get(&(name.to_string(), t.to_string())) {
+            Some((ttl, v)) => {
+                let mut v = v.clone();
+                v.sort();
+                (v, *ttl)
+            }
+            None => (vec![], 0),
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.state.lock().expect("state").rrsets.len()
+    }
+}
+
+type Shared = Arc<Mutex<GandiState>>;
+
+fn err(status: StatusCode, object: &str, message: &str) -> Response {
+    (
+        status,
+        Json(
+            json!({"code": status.as_u16(), "message": message, "object": object, "cause": object}),
+        ),
+    )
+        .into_response()
+}
+
+enum Gate {
+    Pass,
+    FailAfter,
+    Refuse(Response),
+}
+
+fn gate(st: &mut GandiState, headers: &HeaderMap, write: bool) -> Gate {
+    st.requests += 1;
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if st.unauthorized || auth != format!("Bearer {TOKEN}") {
+        return Gate::Refuse(err(
+            StatusCode::UNAUTHORIZED,
+            "HTTPUnauthorized",
+            "The server could not verify that you authenticated",
+        ));
+    }
+    if st.fail_percent > 0 && (st.requests * 37) % 100 < st.fail_percent {
+        st.faults += 1;
+        return match st.faults % 3 {
+            0 => {
+                let mut r = err(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "HTTPTooManyRequests",
+                    "Too Many Requests",
+                );
+                r.headers_mut()
+                    .insert("retry-after", "1".parse().expect("header"));
+                Gate::Refuse(r)
+            }
+            1 if write => Gate::FailAfter,
+            _ => Gate::Refuse(err(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "HTTPInternalServerError",
+                "Internal Server Error",
+            )),
+        };
+    }
+    Gate::Pass
+}
+
+/// Names inside the zone come back relative, as Gandi returns them.
+fn relative(fqdn: &str, t: &str, v: &str) -> String {
+    if !matches!(t, "CNAME" | "MX" | "NS" | "SRV" | "DNAME") {
+        return v.to_string();
+    }
+    let suffix = format!(".{fqdn}.");
+    v.split(' ')
+        .map(|w| w.strip_suffix(&suffix).unwrap_or(w).to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn list(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(d): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut st = s.lock().expect("state");
+    if let Gate::Refuse(r) = gate(&mut st, &headers, false) {
+        return r;
+    }
+    if d != st.fqdn {
+        return err(
+            StatusCode::NOT_FOUND,
+            "HTTPNotFound",
+            "The resource could not be found.",
+        );
+    }
+    let page: usize = q
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let per_page: usize = q
+        .get("per_page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(100)
+        .clamp(1, 100);
+    st.max_page = st.max_page.max(page as u64);
+    let total = st.rrsets.len();
+    let items: Vec<Value> = st
+        .rrsets
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|((n, t), (ttl, vals))| {
+            let vals: Vec<String> = vals.iter().map(|v| relative(&d, t, v)).collect();
+            json!({"rrset_name": n, "rrset_type": t, "rrset_ttl": ttl, "rrset_values": vals,
+                   "rrset_href": format!("/v5/livedns/domains/{d}/records/{n}/{t}")})
+        })
+        .collect();
+    let mut r = Json(items).into_response();
+    r.headers_mut()
+        .insert("total-count", total.to_string().parse().expect("header"));
+    r
+}
+
+async fn put(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path((d, name, t)): Path<(String, String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut st = s.lock().expect("state");
+    let g = gate(&mut st, &headers, true);
+    if let Gate::Refuse(r) = g {
+        return r;
+    }
+    if d != st.fqdn {
+        return err(
+            StatusCode::NOT_FOUND,
+            "HTTPNotFound",
+            "The resource could not be found.",
+        );
+    }
+    let ttl = body["rrset_ttl"].as_u64().unwrap_or(10800);
+    if !(300..=2_592_000).contains(&ttl) {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "HTTPBadRequest",
+            "rrset_ttl: must be between 300 and 2592000",
+        );
+    }
+    let Some(vals) = body["rrset_values"].as_array() else {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "HTTPBadRequest",
+            "rrset_values: required",
+        );
+    };
+    let vals: Vec<String> = vals
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    st.rrsets.insert((name, t), (ttl, vals));
+    if matches!(g, Gate::FailAfter) {
+        return err(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "HTTPInternalServerError",
+            "Internal Server Error",
+        );
+    }
+    (
+        StatusCode::CREATED,
+        Json(json!({"message": "DNS Record Created"})),
+    )
+        .into_response()
+}
+
+async fn delete(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path((d, name, t)): Path<(String, String, String)>,
+) -> Response {
+    let mut st = s.lock().expect("state");
+    let g = gate(&mut st, &headers, true);
+    if let Gate::Refuse(r) = g {
+        return r;
+    }
+    if d != st.fqdn || st.rrsets.remove(&(name, t)).is_none() {
+        return err(
+            StatusCode::NOT_FOUND,
+            "HTTPNotFound",
+            "The resource could not be found.",
+        );
+    }
+    if matches!(g, Gate::FailAfter) {
+        return err(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "HTTPInternalServerError",
+            "Internal Server Error",
+        );
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
