@@ -63,6 +63,8 @@ pub struct Engine {
     zones: HashMap<Name, (ZoneConfig, Arc<Zone>)>,
     retention: RetentionPolicy,
     lock: Mutex<()>,
+    /// Signing state of the signed zones (see `seal`).
+    dnssec: crate::dnssec::Registry,
 }
 
 /// Seconds since the epoch.
@@ -92,6 +94,8 @@ impl Engine {
                 max_bytes: config.server.journal_max_bytes,
             },
             lock: Mutex::new(()),
+            dnssec: crate::dnssec::Registry::open(config)
+                .map_err(|e| CommitError::Invalid(format!("DNSSEC: {e}")))?,
         };
         let mut served = Vec::new();
         for zc in &config.zones {
@@ -322,13 +326,15 @@ impl Engine {
     /// the zone's own machinery adds to every change goes here, so that one
     /// serial carries the whole change (DNSSEC: the new signatures and the
     /// repaired NSEC/NSEC3 links). `before` is the version it applies to.
-    fn seal(
-        &self,
-        _zc: &ZoneConfig,
-        _before: &ZoneVersion,
-        diff: Diff,
-    ) -> Result<Diff, CommitError> {
-        Ok(diff)
+    fn seal(&self, zc: &ZoneConfig, before: &ZoneVersion, diff: Diff) -> Result<Diff, CommitError> {
+        self.dnssec
+            .seal(&zc.name, before, diff)
+            .map_err(|e| CommitError::Invalid(format!("DNSSEC: {e}")))
+    }
+
+    /// The signing state of the signed zones.
+    pub fn dnssec(&self) -> &crate::dnssec::Registry {
+        &self.dnssec
     }
 
     fn compact(&self, zone: &Name) {

@@ -193,6 +193,8 @@ pub struct ZoneConfig {
     pub zonefile_sync: bool,
     /// Who may send RFC 2136 updates; empty refuses all.
     pub update: UpdateAcl,
+    /// The signing policy (`dnssec = "name"`); `None` = unsigned.
+    pub dnssec: Option<crate::dnssec::Policy>,
 }
 
 #[derive(Deserialize)]
@@ -203,6 +205,8 @@ struct RawConfig {
     tsig: Vec<RawTsig>,
     #[serde(default)]
     zone: Vec<RawZone>,
+    #[serde(default)]
+    policy: Vec<crate::dnssec::policy::RawPolicy>,
 }
 
 #[derive(Deserialize)]
@@ -237,6 +241,7 @@ struct RawZone {
     serial: Option<SerialPolicy>,
     zonefile_sync: Option<bool>,
     update: Option<UpdateAcl>,
+    dnssec: Option<String>,
 }
 
 impl Config {
@@ -316,6 +321,19 @@ impl Config {
             journal_max_diffs: s.journal_max_diffs.unwrap_or(1000).max(1),
             journal_max_bytes: s.journal_max_bytes.map_or(100 << 20, |b| b.0),
         };
+        let mut policies: Vec<crate::dnssec::Policy> = Vec::new();
+        for (i, p) in raw.policy.into_iter().enumerate() {
+            let p = p
+                .validate()
+                .map_err(|(k, m)| invalid(&format!("policy[{i}].{k}"), m))?;
+            if policies.iter().any(|o| o.name == p.name) {
+                return Err(invalid(
+                    &format!("policy[{i}].name"),
+                    format!("policy `{}` is defined twice", p.name),
+                ));
+            }
+            policies.push(p);
+        }
         let mut zones: Vec<ZoneConfig> = Vec::new();
         for (i, z) in raw.zone.into_iter().enumerate() {
             let key = format!("zone[{i}].name");
@@ -326,8 +344,20 @@ impl Config {
             if zones.iter().any(|o| o.name == name) {
                 return Err(invalid(&key, format!("zone {name} is configured twice")));
             }
+            let dnssec = match z.dnssec {
+                None => None,
+                Some(p) => Some(policies.iter().find(|o| o.name == p).cloned().ok_or_else(
+                    || {
+                        invalid(
+                            &format!("zone[{i}].dnssec"),
+                            format!("no [[policy]] named `{p}`"),
+                        )
+                    },
+                )?),
+            };
             zones.push(ZoneConfig {
                 name,
+                dnssec,
                 file: base.join(z.file),
                 serial: z.serial.unwrap_or_default(),
                 zonefile_sync: z.zonefile_sync.unwrap_or(false),
