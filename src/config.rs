@@ -179,6 +179,8 @@ pub struct ServerConfig {
     pub journal_max_diffs: usize,
     /// Journal retention: most bytes of diffs kept per zone.
     pub journal_max_bytes: u64,
+    /// The DNSSEC clock (`POLYZONE_CLOCK` syntax, for tests); overrides the environment.
+    pub clock: Option<String>,
 }
 
 /// One `[[zone]]`.
@@ -231,6 +233,7 @@ struct RawServer {
     udp_workers: Option<usize>,
     journal_max_diffs: Option<usize>,
     journal_max_bytes: Option<ByteSize>,
+    clock: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -320,7 +323,11 @@ impl Config {
             udp_workers: s.udp_workers,
             journal_max_diffs: s.journal_max_diffs.unwrap_or(1000).max(1),
             journal_max_bytes: s.journal_max_bytes.map_or(100 << 20, |b| b.0),
+            clock: s.clock,
         };
+        if let Some(c) = &server.clock {
+            crate::dnssec::Clock::parse(c).map_err(|e| invalid("server.clock", e))?;
+        }
         let mut policies: Vec<crate::dnssec::Policy> = Vec::new();
         for (i, p) in raw.policy.into_iter().enumerate() {
             let p = p

@@ -8,6 +8,7 @@
 //! does blocking disk work, so it runs on the blocking pool) and errors to
 //! status codes with a JSON body naming the problem.
 
+pub mod keys;
 pub mod token;
 
 use std::sync::Arc;
@@ -40,6 +41,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/zones/{zone}/history", get(history))
         .route("/api/v1/zones/{zone}/diff", get(diff))
         .route("/api/v1/zones/{zone}/rollback", post(rollback))
+        .merge(keys::routes())
         .with_state(state)
 }
 

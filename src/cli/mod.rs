@@ -2,6 +2,7 @@
 //! messages that say what to do next.
 
 pub mod client;
+pub mod keys;
 pub mod tsig;
 
 use std::io::Write;
@@ -86,6 +87,11 @@ enum Command {
         #[command(subcommand)]
         command: ZoneCommand,
     },
+    /// DNSSEC keys.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -164,6 +170,7 @@ pub fn main() -> ExitCode {
         Command::Zone {
             command: ZoneCommand::Export { zone, config },
         } => export(&config, &zone),
+        Command::Keys { command } => keys::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -290,6 +297,12 @@ fn export(path: &std::path::Path, zone: &str) -> anyhow::Result<()> {
         .iter()
         .find(|z| z.name == name)
         .with_context(|| format!("zone {name} is not in {}", path.display()))?;
+    // A signed zone exists only in the server: ask it.
+    if zc.dnssec.is_some() {
+        let text = client::request(&config, "GET", &format!("/api/v1/zones/{zone}/export"), None)?;
+        print!("{text}");
+        return Ok(());
+    }
     let loaded = load_zone(zc)?;
     let records = loaded.version.records_canonical();
     let stdout = std::io::stdout();

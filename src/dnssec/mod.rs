@@ -73,7 +73,11 @@ pub struct Registry {
 impl Registry {
     /// Loads (or generates) the keys of every zone that has a policy.
     pub fn open(config: &crate::config::Config) -> Result<Registry, DnssecError> {
-        let clock = Clock::from_env().map_err(DnssecError::Clock)?;
+        let clock = match &config.server.clock {
+            Some(spec) => Clock::parse(spec),
+            None => Clock::from_env(),
+        }
+        .map_err(DnssecError::Clock)?;
         let keys_dir = config.server.keys_dir.clone();
         let mut zones = HashMap::new();
         for zc in &config.zones {

@@ -1,0 +1,430 @@
+//! End-to-end DNSSEC signing against the real binary: the zone taken by
+//! `polyzone zone export` from a running server passes `dnssec-verify`,
+//! `ldns-verify-zone` and `kzonecheck -d on` for each algorithm with NSEC
+//! and NSEC3; random updates through nsupdate keep it verifying and
+//! re-sign only what changed; keys from `dnssec-keygen` are imported and
+//! used; with a fast settable clock, signatures are refreshed before they
+//! expire.
+
+mod common;
+#[path = "support/nsupdate.rs"]
+mod nsupdate;
+
+use common::{polyzone_bin, require, wait_for, Server};
+use nsupdate::{send, Client};
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+use std::time::Duration;
+
+const ZONE: &str = "signed.test";
+const KEY: &str = "update-key";
+const KEY_SECRET: &str = "TQGe6smiRUb8AIs5yjicy77T7WcuR+rV/aCnsOYlKGI=";
+
+const ZONE_FILE: &str = "$ORIGIN signed.test.\n\
+$TTL 300\n\
+@ IN SOA ns1 hostmaster 100 3600 600 86400 300\n\
+@ IN NS ns1\n\
+ns1 IN A 192.0.2.1\n\
+www IN A 192.0.2.2\n\
+www IN AAAA 2001:db8::2\n\
+Mixed.Case IN TXT \"case kept\"\n\
+a.b.c IN TXT \"deep name, two empty non-terminals\"\n\
+*.wild IN MX 10 mail\n\
+mail IN A 192.0.2.3\n\
+sub IN NS ns.sub\n\
+ns.sub IN A 192.0.2.4\n\
+secure IN NS ns.elsewhere.example.\n\
+secure IN DS 12345 13 2 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n\
+alias IN CNAME www\n";
+
+fn config(policy: &str, extra_zone: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = ["127.0.0.1:{{PORT}}"]
+api_listen = "127.0.0.1:{{API_PORT}}"
+data_dir = "data"
+keys_dir = "keys"
+
+[[tsig]]
+name = "{KEY}"
+algorithm = "hmac-sha256"
+secret = "{KEY_SECRET}"
+
+[[policy]]
+name = "p"
+{policy}
+
+[[zone]]
+name = "{ZONE}"
+file = "zones/{ZONE}.zone"
+serial = "increment"
+update = ["{KEY}"]
+dnssec = "p"
+{extra_zone}
+"#
+    )
+}
+
+fn start(policy: &str) -> Server {
+    Server::start(&config(policy, ""), &[("signed.test.zone", ZONE_FILE)], ZONE)
+}
+
+/// The zone as the server exports it.
+fn export(s: &Server) -> String {
+    let out = Command::new(polyzone_bin())
+        .args(["zone", "export", ZONE, "--config"])
+        .arg(s.path().join("polyzone.toml"))
+        .output()
+        .expect("run polyzone zone export");
+    assert!(
+        out.status.success(),
+        "export failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 zone")
+}
+
+/// Waits until the served zone is signed (the first full sign is
+/// committed in the background after start-up).
+fn wait_signed(s: &Server) -> String {
+    let mut text = String::new();
+    let ok = wait_for(Duration::from_secs(60), || {
+        text = export(s);
+        text.contains("\tDNSKEY\t") && text.contains("\tRRSIG\tSOA ")
+    });
+    assert!(ok, "zone never signed; log:\n{}", s.log());
+    text
+}
+
+/// Runs the three verifiers on a zone text; panics with their output.
+fn verify_all(s: &Server, text: &str, label: &str) {
+    let path = s.path().join(format!("verify-{label}.zone"));
+    std::fs::write(&path, text).expect("write zone for verifiers");
+    let runs: [(&str, Vec<&str>); 3] = [
+        ("dnssec-verify", vec!["-o", ZONE]),
+        ("ldns-verify-zone", vec![]),
+        ("kzonecheck", vec!["-o", ZONE, "-d", "on"]),
+    ];
+    for (tool, args) in runs {
+        let out = Command::new(tool)
+            .args(&args)
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("running {tool}: {e}"));
+        assert!(
+            out.status.success(),
+            "{tool} rejects the zone ({label}):\n{}{}\nzone:\n{text}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn require_verifiers() {
+    for tool in ["dnssec-verify", "ldns-verify-zone", "kzonecheck", "nsupdate"] {
+        require(tool);
+    }
+}
+
+#[test]
+fn signed_zone_verifies_for_each_algorithm_and_denial() {
+    require_verifiers();
+    for alg in ["ecdsap256sha256", "ed25519", "rsasha256"] {
+        for denial in ["nsec", "nsec3"] {
+            let s = start(&format!("algorithm = \"{alg}\"\ndenial = \"{denial}\""));
+            let text = wait_signed(&s);
+            verify_all(&s, &text, &format!("{alg}-{denial}"));
+            // Delegation NS and glue are not signed; the DS is.
+            assert!(!text.contains("\tRRSIG\tNS 13 3 ") && !text.contains("\tRRSIG\tNS 15 3 "));
+            assert!(text.lines().any(|l| l.starts_with("secure.signed.test.")
+                && l.contains("\tRRSIG\tDS ")));
+            assert!(!text
+                .lines()
+                .any(|l| l.starts_with("ns.sub.signed.test.") && l.contains("\tRRSIG\t")));
+            assert!(text.contains("\tCDS\t") && text.contains("\tCDNSKEY\t"));
+            if denial == "nsec3" {
+                assert!(text.contains("\tNSEC3PARAM\t1 0 0 -"), "RFC 9276 parameters");
+            }
+        }
+    }
+}
+
+/// Records of a zone text: data RRsets by (owner, type) and signatures by
+/// (owner, covered type).
+type Sets = BTreeMap<(String, String), BTreeSet<String>>;
+
+fn parse_sets(text: &str) -> (Sets, Sets) {
+    let mut data = Sets::new();
+    let mut sigs = Sets::new();
+    for line in text.lines().filter(|l| !l.starts_with(';')) {
+        let f: Vec<&str> = line.splitn(5, '\t').collect();
+        if f.len() < 5 {
+            continue;
+        }
+        let owner = f[0].to_ascii_lowercase();
+        if f[3] == "RRSIG" {
+            let covered = f[4].split_whitespace().next().unwrap_or("").to_string();
+            sigs.entry((owner, covered))
+                .or_default()
+                .insert(f[4].to_string());
+        } else {
+            data.entry((owner, f[3].to_string()))
+                .or_default()
+                .insert(format!("{} {}", f[1], f[4]));
+        }
+    }
+    (data, sigs)
+}
+
+/// A tiny deterministic generator, so a failure can be replayed.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+fn random_updates(denial: &str, seed: u64, batches: usize, per_batch: usize) {
+    require_verifiers();
+    let s = start(&format!("denial = \"{denial}\""));
+    let mut text = wait_signed(&s);
+    verify_all(&s, &text, "initial");
+    let y = format!("hmac-sha256:{KEY}:{KEY_SECRET}");
+    let mut rng = Lcg(seed);
+    // Names: new ones, deep ones (empty non-terminals appear and vanish),
+    // under the wildcard, at and below delegations.
+    let owners = [
+        "n1", "n2.x", "n3.y.x", "c", "b.c", "q.a.b.c", "sub", "deep.sub", "secure", "z.wild",
+        "*.wild", "www", "d1", "d2", "e.d1",
+    ];
+    let mut present: BTreeSet<String> = BTreeSet::new();
+    for batch in 0..batches {
+        let (data_before, sigs_before) = parse_sets(&text);
+        let mut body = String::new();
+        for _ in 0..per_batch {
+            let owner = owners[rng.next(owners.len() as u64) as usize];
+            let fqdn = format!("{owner}.{ZONE}.");
+            let rr = match rng.next(4) {
+                0 => format!("{fqdn} 300 IN A 192.0.2.{}", 10 + rng.next(3)),
+                1 => format!("{fqdn} 300 IN TXT \"v{}\"", rng.next(3)),
+                2 if owner == "d1" || owner == "d2" => format!("{fqdn} 300 IN NS ns.elsewhere.example."),
+                2 => format!("{fqdn} 300 IN AAAA 2001:db8::{}", rng.next(3)),
+                _ if owner == "d1" || owner == "d2" => format!(
+                    "{fqdn} 300 IN DS 1 13 2 00112233445566778899aabbccddeeff00112233445566778899aabbccddee{:02x}",
+                    rng.next(3)
+                ),
+                _ => format!("{fqdn} 300 IN MX 5 mail.{ZONE}."),
+            };
+            if present.contains(&rr) {
+                body.push_str(&format!("update delete {rr}\nsend\n"));
+                present.remove(&rr);
+            } else {
+                body.push_str(&format!("update add {rr}\nsend\n"));
+                present.insert(rr);
+            }
+        }
+        let rcode = send(&s, Client::NsupdateY(&y), ZONE, body.trim_end_matches("send\n"));
+        assert_eq!(rcode, "NOERROR", "batch {batch}");
+        let next = export(&s);
+        verify_all(&s, &next, &format!("{denial}-batch-{batch}"));
+        // Only RRsets whose data changed (the chain records and the SOA
+        // included) have new signatures.
+        let (data_after, sigs_after) = parse_sets(&next);
+        let keys: BTreeSet<&(String, String)> = sigs_before.keys().chain(sigs_after.keys()).collect();
+        for k in keys {
+            if sigs_before.get(k) == sigs_after.get(k) {
+                continue;
+            }
+            assert_ne!(
+                data_before.get(k),
+                data_after.get(k),
+                "batch {batch}: {k:?} was re-signed but did not change"
+            );
+        }
+        text = next;
+    }
+}
+
+#[test]
+fn random_updates_keep_the_nsec_zone_verified() {
+    random_updates("nsec", 7, 10, 50);
+}
+
+#[test]
+fn random_updates_keep_the_nsec3_zone_verified() {
+    random_updates("nsec3", 11, 10, 50);
+}
+
+#[test]
+fn dnssec_keygen_keys_are_imported_and_used() {
+    require_verifiers();
+    require("dnssec-keygen");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let keygen = |extra: &[&str]| -> String {
+        let out = Command::new("dnssec-keygen")
+            .args(["-a", "ECDSAP256SHA256", "-K"])
+            .arg(tmp.path())
+            .args(extra)
+            .arg(ZONE)
+            .output()
+            .expect("run dnssec-keygen");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let ksk = keygen(&["-f", "KSK"]);
+    let zsk = keygen(&[]);
+    let tag = |base: &str| -> u32 { base.rsplit('+').next().unwrap_or("0").parse().unwrap_or(0) };
+    // Import into a prepared deployment before the server starts.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("zones")).expect("mkdir");
+    std::fs::write(dir.path().join("zones/signed.test.zone"), ZONE_FILE).expect("zone");
+    let cfg = config("", "").replace("{PORT}", "5399").replace("{API_PORT}", "8399");
+    std::fs::write(dir.path().join("polyzone.toml"), &cfg).expect("config");
+    for base in [&ksk, &zsk] {
+        let out = Command::new(polyzone_bin())
+            .args(["keys", "import", ZONE, "--config"])
+            .arg(dir.path().join("polyzone.toml"))
+            .arg(tmp.path().join(format!("{base}.private")))
+            .output()
+            .expect("run polyzone keys import");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let s = Server::start_in(dir, &config("", ""), ZONE);
+    let text = wait_signed(&s);
+    verify_all(&s, &text, "imported");
+    let dnskeys: Vec<&str> = text.lines().filter(|l| l.contains("\tDNSKEY\t")).collect();
+    assert_eq!(dnskeys.len(), 2, "only the imported keys: {dnskeys:?}");
+    for t in [tag(&ksk), tag(&zsk)] {
+        assert!(
+            text.lines().any(|l| l.contains("\tRRSIG\t") && l.contains(&format!(" {t} {ZONE}."))),
+            "no signature by imported key {t}"
+        );
+    }
+    // `keys list` shows both with their roles.
+    let out = Command::new(polyzone_bin())
+        .args(["keys", "list", ZONE, "--config"])
+        .arg(s.path().join("polyzone.toml"))
+        .output()
+        .expect("run polyzone keys list");
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(list.contains(&tag(&ksk).to_string()) && list.contains("KSK"), "{list}");
+    assert!(list.contains(&tag(&zsk).to_string()) && list.contains("ZSK"), "{list}");
+}
+
+/// With the clock running 3600 times faster (an hour a second) and a one
+/// day validity, signatures reach their refresh window within seconds:
+/// the scheduler must re-sign them so that none is ever near expiry.
+#[test]
+fn signatures_are_refreshed_before_they_expire() {
+    require("kzonecheck");
+    let policy = "rrsig_validity = \"1d\"\nrrsig_refresh = \"12h\"\nrrsig_jitter = \"1h\"";
+    let cfg = config(policy, "").replace("keys_dir = \"keys\"", "keys_dir = \"keys\"\nclock = \"speed=3600\"");
+    let s = Server::start(&cfg, &[("signed.test.zone", ZONE_FILE)], ZONE);
+    let first = wait_signed(&s);
+    let soa_serial = |text: &str| -> u32 {
+        text.lines()
+            .find(|l| l.contains("\tSOA\t"))
+            .and_then(|l| l.split_whitespace().nth(6))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let start_serial = soa_serial(&first);
+    // 20 real seconds = 20 simulated hours: every first signature (valid
+    // 23-24 h) passes its refresh point at 11-12 h.
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_secs(1));
+        let text = export(&s);
+        let min_exp = text
+            .lines()
+            .filter(|l| l.contains("\tRRSIG\t"))
+            .filter_map(|l| l.split('\t').nth(4)?.split_whitespace().nth(4).map(String::from))
+            .min()
+            .expect("signatures present");
+        // Expirations are YYYYMMDDHHMMSS: the minimum must stay ahead of
+        // the simulated now by more than a few hours.
+        let sim_now = simulated_now(&s);
+        assert!(
+            min_exp > ymdhms(sim_now + 3 * 3600),
+            "a signature is close to expiry: {min_exp} vs now {}",
+            ymdhms(sim_now)
+        );
+    }
+    let last = export(&s);
+    assert!(soa_serial(&last) > start_serial, "no refresh was committed");
+    verify_all_at(&s, &last, simulated_now(&s));
+}
+
+fn simulated_now(s: &Server) -> u64 {
+    let out = Command::new(polyzone_bin())
+        .args(["keys", "list", ZONE, "--config"])
+        .arg(s.path().join("polyzone.toml"))
+        .output()
+        .expect("keys list");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "next event: ... at YYYY-MM-DD hh:mm:ss (now YYYY-MM-DD hh:mm:ss)"
+    let now = text
+        .split("(now ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap_or_else(|| panic!("no simulated time in: {text}"));
+    parse_utc(now)
+}
+
+fn parse_utc(s: &str) -> u64 {
+    let d: Vec<u64> = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|x| !x.is_empty())
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    let (y, m, day) = (d[0] as i64, d[1] as i64, d[2] as i64);
+    // Days from civil (H. Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days as u64 * 86_400 + d[3] * 3600 + d[4] * 60 + d[5]
+}
+
+fn ymdhms(t: u64) -> String {
+    let days = (t / 86_400) as i64;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    let s = t % 86_400;
+    format!("{y:04}{m:02}{d:02}{:02}{:02}{:02}", s / 3600, s % 3600 / 60, s % 60)
+}
+
+/// kzonecheck takes the time to check at, so the simulated zone can be
+/// verified at its own "now".
+fn verify_all_at(s: &Server, text: &str, now: u64) {
+    require("kzonecheck");
+    let path = s.path().join("verify-clock.zone");
+    std::fs::write(&path, text).expect("write zone");
+    let out = Command::new("kzonecheck")
+        .args(["-o", ZONE, "-d", "on", "-t"])
+        .arg(now.to_string())
+        .arg(&path)
+        .output()
+        .expect("kzonecheck");
+    assert!(
+        out.status.success(),
+        "kzonecheck at simulated time: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
