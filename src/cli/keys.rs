@@ -94,7 +94,11 @@ fn list(path: &Path, zone: &str) -> anyhow::Result<()> {
     let config = Config::load(path).context("loading the configuration")?;
     let text = super::client::request(&config, "GET", &format!("/api/v1/zones/{zone}/keys"), None)?;
     let v: serde_json::Value = serde_json::from_str(&text)?;
-    println!("zone {}  policy {}", zone, v["policy"].as_str().unwrap_or(""));
+    println!(
+        "zone {}  policy {}",
+        zone,
+        v["policy"].as_str().unwrap_or("")
+    );
     println!(
         "{:>6}  {:<16}  {:<4}  {:<9}  {:<7}  {:<3}",
         "tag", "algorithm", "role", "published", "signing", "cds"
@@ -145,7 +149,11 @@ fn import(path: &Path, zone: &str, files: &[PathBuf]) -> anyhow::Result<()> {
     for f in files {
         let (public, key) = keyfile::read(f)?;
         if public.owner != name {
-            bail!("{}: the key belongs to {}, not {name}", f.display(), public.owner);
+            bail!(
+                "{}: the key belongs to {}, not {name}",
+                f.display(),
+                public.owner
+            );
         }
         let base = keyfile::write(&config.server.keys_dir, &name, &key, crate::commit::now())?;
         println!("imported key {} as {}", key.key_tag(), base.display());

@@ -299,7 +299,12 @@ fn export(path: &std::path::Path, zone: &str) -> anyhow::Result<()> {
         .with_context(|| format!("zone {name} is not in {}", path.display()))?;
     // A signed zone exists only in the server: ask it.
     if zc.dnssec.is_some() {
-        let text = client::request(&config, "GET", &format!("/api/v1/zones/{zone}/export"), None)?;
+        let text = client::request(
+            &config,
+            "GET",
+            &format!("/api/v1/zones/{zone}/export"),
+            None,
+        )?;
         print!("{text}");
         return Ok(());
     }

@@ -502,11 +502,13 @@ impl ZoneSigner {
                         }
                     }
                 }
-                let mut patch: Vec<[u8; HASH_LEN]> = Vec::new();
+                // A set: neighbours that entered or left together share
+                // one predecessor, which must be rewritten once.
+                let mut patch: BTreeSet<[u8; HASH_LEN]> = BTreeSet::new();
                 for h in &moved {
                     if let Some(pred) = predecessor(set, h) {
                         if !redo.contains_key(&pred) {
-                            patch.push(pred);
+                            patch.insert(pred);
                         }
                     }
                 }
