@@ -97,6 +97,7 @@ impl Engine {
             dnssec: crate::dnssec::Registry::open(config)
                 .map_err(|e| CommitError::Invalid(format!("DNSSEC: {e}")))?,
         };
+        engine.dnssec.restore_states(&engine.store);
         let mut served = Vec::new();
         for zc in &config.zones {
             let (zone, restored) = engine.restore(zc)?;
@@ -335,6 +336,11 @@ impl Engine {
     /// The signing state of the signed zones.
     pub fn dnssec(&self) -> &crate::dnssec::Registry {
         &self.dnssec
+    }
+
+    /// The store (for small per-zone state such as DNSSEC key states).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     fn compact(&self, zone: &Name) {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::commit::{retarget_soa, CommitError, Engine};
+use crate::dnssec::{SignedZone, KASP_META};
 use crate::store::CommitMeta;
 use crate::zone::diff::Diff;
 use crate::zone::name::Name;
@@ -34,6 +35,15 @@ fn run(engine: &Engine, rx: &Receiver<Name>) {
     if registry.zones().next().is_none() {
         return;
     }
+    // Remember the key state from the first start on (key lifetimes count
+    // from there).
+    for (name, state) in registry.zones() {
+        if matches!(engine.store().get_meta(name, KASP_META), Ok(None)) {
+            if let Ok(s) = state.lock() {
+                save_kasp(engine, name, &s);
+            }
+        }
+    }
     loop {
         let now = registry.clock.now();
         let mut next = now + 3600;
@@ -42,6 +52,7 @@ fn run(engine: &Engine, rx: &Receiver<Name>) {
                 let Ok(mut s) = state.lock() else {
                     return;
                 };
+                key_events(engine, name, &mut s, now);
                 let refresh = s.signer.policy.rrsig_refresh;
                 if s.signer.earliest_expiration.is_none() && !s.full_requested {
                     // Unknown after a start: look at the zone once.
@@ -55,7 +66,9 @@ fn run(engine: &Engine, rx: &Receiver<Name>) {
                 let wake = s
                     .signer
                     .earliest_expiration
-                    .map_or(now + refresh, |e| (e as u64).saturating_sub(refresh));
+                    .map_or(now + refresh, |e| (e as u64).saturating_sub(refresh))
+                    .min(s.kasp.next_event().unwrap_or(u64::MAX))
+                    .min(s.kasp.zsk_expiry(&s.signer.policy).unwrap_or(u64::MAX));
                 (s.full_requested || wake <= now, wake)
             };
             if due {
@@ -103,4 +116,104 @@ pub fn resign(engine: &Engine, zone: &Name) -> Result<u32, CommitError> {
         };
         Ok((vec![(diff, meta)], serial))
     })
+}
+
+/// Stores the key state of a zone; a failure is logged (the state in
+/// memory goes on, and is written again at the next change).
+pub fn save_kasp(engine: &Engine, zone: &Name, state: &SignedZone) {
+    if let Err(e) = engine
+        .store()
+        .put_meta(zone, KASP_META, &state.encode_kasp())
+    {
+        tracing::error!(%zone, "cannot store the DNSSEC key state: {e}");
+    }
+}
+
+/// Takes the key steps due at `now` (lifetime-driven ZSK roll, rollover
+/// transitions); asks for a full pass when keys changed.
+fn key_events(engine: &Engine, zone: &Name, state: &mut SignedZone, now: u64) {
+    let policy = state.signer.policy.clone();
+    let mut changed = false;
+    if state.kasp.zsk_due(&policy, now) {
+        match start_roll(engine, zone, state, false, now) {
+            Ok(tag) => tracing::info!(%zone, tag, "ZSK lifetime reached: rollover started"),
+            Err(e) => tracing::error!(%zone, "cannot start the ZSK rollover: {e}"),
+        }
+    }
+    if state.kasp.next_event().is_some_and(|t| t <= now) {
+        let max_ttl = engine
+            .zone(zone)
+            .map(|(_, z)| max_ttl(&z.current()))
+            .unwrap_or(86_400);
+        changed |= state.kasp.advance(&policy, now, max_ttl);
+    }
+    if changed {
+        tracing::info!(%zone, rolls = ?state.kasp.rolls, "key state changed");
+        state.apply_kasp();
+        save_kasp(engine, zone, state);
+    }
+}
+
+/// The largest TTL in a zone version: how long a signature may stay in a
+/// cache after it left the zone.
+fn max_ttl(v: &crate::zone::ZoneVersion) -> u64 {
+    v.nodes()
+        .flat_map(|n| n.rrsets().map(|s| s.ttl))
+        .max()
+        .unwrap_or(0) as u64
+}
+
+/// Generates a key and starts a rollover to it (ZSK, or KSK with `ksk`);
+/// returns the new key's tag.
+pub fn start_roll(
+    engine: &Engine,
+    zone: &Name,
+    state: &mut SignedZone,
+    ksk: bool,
+    now: u64,
+) -> Result<u16, String> {
+    let policy = state.signer.policy.clone();
+    if policy.csk {
+        return Err("the policy uses a CSK: KSK/ZSK rollovers do not apply".into());
+    }
+    let flags = if ksk { 257 } else { 256 };
+    let key = crate::dnssec::keys::KeyPair::generate(policy.algorithm, flags)
+        .map_err(|e| e.to_string())?;
+    let tag = key.key_tag();
+    if state.pairs.iter().any(|p| p.key_tag() == tag) {
+        return Err(format!(
+            "key tag {tag} collides with a key of the zone; try again"
+        ));
+    }
+    let mut kasp = state.kasp.clone();
+    if ksk {
+        kasp.start_ksk_roll(tag, &policy, now)
+    } else {
+        kasp.start_zsk_roll(tag, &policy, now)
+    }
+    .map_err(|e| e.to_string())?;
+    crate::dnssec::keyfile::write(&engine.dnssec().keys_dir, zone, &key, now)
+        .map_err(|e| e.to_string())?;
+    state.pairs.push(std::sync::Arc::new(key));
+    state.kasp = kasp;
+    state.apply_kasp();
+    save_kasp(engine, zone, state);
+    Ok(tag)
+}
+
+/// Records that the parent serves the DS of KSK `tag`.
+pub fn ds_seen(
+    engine: &Engine,
+    zone: &Name,
+    state: &mut SignedZone,
+    tag: u16,
+) -> Result<(), String> {
+    let now = engine.dnssec().clock.now();
+    let policy = state.signer.policy.clone();
+    state
+        .kasp
+        .ds_seen(tag, &policy, now)
+        .map_err(|e| e.to_string())?;
+    save_kasp(engine, zone, state);
+    Ok(())
 }

@@ -501,3 +501,203 @@ fn verify_all_at(s: &Server, text: &str, now: u64) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `polyzone keys ARGS... ZONE` against the test server; its stdout.
+fn keys_cmd(s: &Server, args: &[&str]) -> String {
+    let out = Command::new(polyzone_bin())
+        .arg("keys")
+        .args(args)
+        .arg("--config")
+        .arg(s.path().join("polyzone.toml"))
+        .output()
+        .expect("run polyzone keys");
+    assert!(
+        out.status.success(),
+        "keys {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The key tags of the DNSKEYs, of the keys that sign DNSKEY and SOA, and
+/// of the CDS records in a zone text.
+struct KeyView {
+    dnskeys: BTreeSet<u32>,
+    soa_signers: BTreeSet<u32>,
+    dnskey_signers: BTreeSet<u32>,
+    cds: BTreeSet<u32>,
+}
+
+fn key_view(text: &str) -> KeyView {
+    let dnskeys = text
+        .lines()
+        .filter(|l| l.contains("\tDNSKEY\t"))
+        .filter_map(|l| dnskey_tag(l.split('\t').nth(4)?))
+        .collect();
+    let sig_tags = |covered: &str| -> BTreeSet<u32> {
+        text.lines()
+            .filter(|l| l.contains("\tRRSIG\t"))
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split('\t').nth(4)?.split_whitespace().collect();
+                (f.first() == Some(&covered)).then(|| f.get(6)?.parse().ok())?
+            })
+            .collect()
+    };
+    let cds = text
+        .lines()
+        .filter(|l| l.contains("\tCDS\t"))
+        .filter_map(|l| {
+            l.split('\t')
+                .nth(4)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    KeyView {
+        dnskeys,
+        soa_signers: sig_tags("SOA"),
+        dnskey_signers: sig_tags("DNSKEY"),
+        cds,
+    }
+}
+
+/// The key tag (RFC 4034 Appendix B) of DNSKEY rdata in presentation form.
+fn dnskey_tag(rdata: &str) -> Option<u32> {
+    use base64::Engine as _;
+    let f: Vec<&str> = rdata.split_whitespace().collect();
+    let flags: u16 = f.first()?.parse().ok()?;
+    let alg: u8 = f.get(2)?.parse().ok()?;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(f.get(3..)?.concat())
+        .ok()?;
+    let mut wire = flags.to_be_bytes().to_vec();
+    wire.extend_from_slice(&[3, alg]);
+    wire.extend_from_slice(&key);
+    let mut ac: u32 = 0;
+    for (i, b) in wire.iter().enumerate() {
+        ac += if i % 2 == 1 {
+            *b as u32
+        } else {
+            (*b as u32) << 8
+        };
+    }
+    ac += (ac >> 16) & 0xFFFF;
+    Some(ac & 0xFFFF)
+}
+
+const ROLL_POLICY: &str = "dnskey_ttl = \"1h\"\npropagation_delay = \"1h\"\nparent_ds_ttl = \"2h\"\nparent_propagation_delay = \"1h\"\nzsk_lifetime = \"0\"";
+
+fn start_fast_clock(speed: u32) -> Server {
+    let cfg = config(ROLL_POLICY, "").replace(
+        "keys_dir = \"keys\"",
+        &format!("keys_dir = \"keys\"\nclock = \"speed={speed}\""),
+    );
+    Server::start(&cfg, &[("signed.test.zone", ZONE_FILE)], ZONE)
+}
+
+/// A ZSK roll driven by the clock (an hour per second): at every step the
+/// zone verifies at its simulated time, only published keys sign, the new
+/// ZSK is published at least DNSKEY TTL + propagation delay before it
+/// signs, and the old one stays published after it stopped signing.
+#[test]
+fn zsk_rollover_has_no_verification_gap() {
+    require("kzonecheck");
+    let s = start_fast_clock(3600);
+    wait_signed(&s);
+    let before = key_view(&export(&s));
+    assert_eq!(before.soa_signers.len(), 1);
+    let old_zsk = *before.soa_signers.iter().next().unwrap();
+    let out = keys_cmd(&s, &["rollover", ZONE, "--zsk"]);
+    let new_zsk: u32 = out
+        .split("new key ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no new key in: {out}"));
+    let published_at = simulated_now(&s);
+    let mut first_signed_by_new: Option<u64> = None;
+    let mut old_stopped: Option<u64> = None;
+    let mut done = false;
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = simulated_now(&s);
+        let text = export(&s);
+        verify_all_at(&s, &text, now);
+        let v = key_view(&text);
+        assert!(
+            v.soa_signers.is_subset(&v.dnskeys),
+            "a signer is not published"
+        );
+        if v.soa_signers.contains(&new_zsk) && first_signed_by_new.is_none() {
+            first_signed_by_new = Some(now);
+        }
+        if !v.soa_signers.contains(&old_zsk) && old_stopped.is_none() {
+            old_stopped = Some(now);
+            assert!(
+                v.dnskeys.contains(&old_zsk),
+                "old ZSK removed as it stopped signing"
+            );
+        }
+        if !v.dnskeys.contains(&old_zsk) {
+            done = true;
+            break;
+        }
+    }
+    assert!(done, "the ZSK roll did not finish; log:\n{}", s.log());
+    let signed_at = first_signed_by_new.expect("new ZSK signed");
+    assert!(
+        signed_at >= published_at + 2 * 3600 - 60,
+        "new ZSK signed {}s after publication",
+        signed_at - published_at
+    );
+}
+
+/// A KSK roll: the new KSK signs the key set at once, CDS switch after the
+/// DNSKEY TTL, and the old KSK stays, however long, until `ds-seen`.
+#[test]
+fn ksk_rollover_waits_for_ds_seen() {
+    require("kzonecheck");
+    let s = start_fast_clock(3600);
+    wait_signed(&s);
+    let before = key_view(&export(&s));
+    let old_ksk = *before.cds.iter().next().expect("CDS of the KSK");
+    let out = keys_cmd(&s, &["rollover", ZONE, "--ksk"]);
+    let new_ksk: u32 = out
+        .split("new key ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no new key in: {out}"));
+    // Ten simulated hours: CDS moves to the new key, the old one stays.
+    let mut switched = false;
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = simulated_now(&s);
+        let text = export(&s);
+        verify_all_at(&s, &text, now);
+        let v = key_view(&text);
+        assert!(v.dnskeys.contains(&old_ksk), "old KSK left before ds-seen");
+        assert!(v.dnskey_signers.contains(&old_ksk) && v.dnskey_signers.contains(&new_ksk));
+        switched |= v.cds == BTreeSet::from([new_ksk]);
+    }
+    assert!(switched, "CDS never switched to the new KSK");
+    assert!(keys_cmd(&s, &["list", ZONE]).contains("waiting: waiting for the parent"));
+    keys_cmd(&s, &["ds-seen", ZONE, &new_ksk.to_string()]);
+    // Parent DS TTL (2h) + its propagation delay (1h): about 3 seconds.
+    let mut gone = false;
+    for _ in 0..30 {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = simulated_now(&s);
+        let text = export(&s);
+        verify_all_at(&s, &text, now);
+        let v = key_view(&text);
+        if !v.dnskeys.contains(&old_ksk) {
+            assert_eq!(v.dnskey_signers, BTreeSet::from([new_ksk]));
+            gone = true;
+            break;
+        }
+    }
+    assert!(gone, "old KSK never removed; log:\n{}", s.log());
+}

@@ -19,6 +19,92 @@ pub fn routes() -> Router<Arc<ApiState>> {
         .route("/api/v1/zones/{zone}/export", get(export))
         .route("/api/v1/zones/{zone}/keys", get(list))
         .route("/api/v1/zones/{zone}/keys/resign", post(resign))
+        .route("/api/v1/zones/{zone}/keys/rollover", post(rollover))
+        .route("/api/v1/zones/{zone}/keys/ds-seen", post(ds_seen))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RolloverBody {
+    /// `zsk` or `ksk`.
+    kind: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DsSeenBody {
+    tag: u16,
+}
+
+/// Runs `f` on the zone's signing state under its lock, then commits a
+/// full signing pass (the key records changed).
+fn with_signed_zone<T>(
+    engine: &crate::commit::Engine,
+    zone: &crate::zone::name::Name,
+    f: impl FnOnce(&mut crate::dnssec::SignedZone) -> Result<T, String>,
+) -> Result<(T, u32), CommitError> {
+    engine.zone(zone)?;
+    let state = engine
+        .dnssec()
+        .zone(zone)
+        .ok_or_else(|| CommitError::Invalid(format!("zone {zone} is not signed")))?;
+    let out = {
+        let mut s = state
+            .lock()
+            .map_err(|_| CommitError::Invalid("signer lock poisoned".into()))?;
+        f(&mut s).map_err(CommitError::Invalid)?
+    };
+    let serial = crate::signing::resign(engine, zone)?;
+    Ok((out, serial))
+}
+
+/// Starts a ZSK or KSK rollover now.
+async fn rollover(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(zone): Path<String>,
+    Json(body): Json<RolloverBody>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let zone = zone_name(&zone)?;
+    let ksk = match body.kind.as_str() {
+        "ksk" => true,
+        "zsk" => false,
+        other => {
+            return Err(ApiError(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                format!("kind `{other}` is not zsk or ksk"),
+            ))
+        }
+    };
+    let engine = state.engine.clone();
+    let (tag, serial) = blocking(move || {
+        let now = engine.dnssec().clock.now();
+        with_signed_zone(&engine, &zone, |s| {
+            crate::signing::start_roll(&engine, &zone, s, ksk, now)
+        })
+    })
+    .await?;
+    Ok(Json(json!({ "new_key": tag, "serial": serial })).into_response())
+}
+
+/// The parent serves the DS of a new KSK: its rollover may go on.
+async fn ds_seen(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(zone): Path<String>,
+    Json(body): Json<DsSeenBody>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let zone = zone_name(&zone)?;
+    let engine = state.engine.clone();
+    let ((), serial) = blocking(move || {
+        with_signed_zone(&engine, &zone, |s| {
+            crate::signing::ds_seen(&engine, &zone, s, body.tag)
+        })
+    })
+    .await?;
+    Ok(Json(json!({ "serial": serial })).into_response())
 }
 
 /// The zone as served now, in BIND format (signed if signed).
@@ -63,10 +149,30 @@ async fn list(
             .lock()
             .map_err(|_| CommitError::Invalid("signer lock poisoned".into()))?;
         let refresh = s.signer.policy.rrsig_refresh;
-        let next = s
+        let refresh_at = s
             .signer
             .earliest_expiration
             .map(|e| (e as u64).saturating_sub(refresh));
+        let mut events: Vec<(u64, String)> = Vec::new();
+        if let Some(t) = refresh_at {
+            events.push((t, "signature refresh".into()));
+        }
+        for r in &s.kasp.rolls {
+            if let Some(t) = r.due() {
+                events.push((t, r.describe()));
+            }
+        }
+        if let Some(t) = s.kasp.zsk_expiry(&s.signer.policy) {
+            events.push((t, "ZSK lifetime ends: rollover starts".into()));
+        }
+        events.sort();
+        let waiting: Vec<String> = s
+            .kasp
+            .rolls
+            .iter()
+            .filter(|r| r.due().is_none())
+            .map(|r| r.describe())
+            .collect();
         let keys: Vec<_> = s
             .signer
             .keys
@@ -86,7 +192,9 @@ async fn list(
             "zone": zone.to_string(),
             "policy": s.signer.policy.name,
             "keys": keys,
-            "next_event": next.map(|t| json!({"time": t, "what": "signature refresh"})),
+            "next_event": events.first().map(|(t, w)| json!({"time": t, "what": w})),
+            "events": events.iter().map(|(t, w)| json!({"time": t, "what": w})).collect::<Vec<_>>(),
+            "waiting": waiting,
             "now": engine.dnssec().clock.now(),
         }))
     })

@@ -53,7 +53,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<ApiState>) {
 }
 
 /// An error answer: status and a JSON body `{"error": "..."}`.
-struct ApiError(StatusCode, String);
+struct ApiError(pub(crate) StatusCode, pub(crate) String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

@@ -40,6 +40,23 @@ pub enum KeysCommand {
         #[arg(long, default_value = "polyzone.toml")]
         config: PathBuf,
     },
+    /// Start a key rollover now (ZSK pre-publish or KSK double-DS).
+    Rollover {
+        zone: String,
+        #[arg(long, conflicts_with = "ksk", required_unless_present = "ksk")]
+        zsk: bool,
+        #[arg(long)]
+        ksk: bool,
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
+    /// Confirm that the parent serves the DS of a new KSK.
+    DsSeen {
+        zone: String,
+        keytag: u16,
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
     /// Sign the whole zone again now (after adding or importing keys).
     Resign {
         zone: String,
@@ -63,6 +80,41 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
             files,
             config,
         } => import(&config, &zone, &files),
+        KeysCommand::Rollover {
+            zone, ksk, config, ..
+        } => {
+            let config = Config::load(&config).context("loading the configuration")?;
+            let kind = if ksk { "ksk" } else { "zsk" };
+            let text = super::client::request(
+                &config,
+                "POST",
+                &format!("/api/v1/zones/{zone}/keys/rollover"),
+                Some(&format!("{{\"kind\": \"{kind}\"}}")),
+            )?;
+            let v: serde_json::Value = serde_json::from_str(&text)?;
+            println!(
+                "{zone}: {} rollover started, new key {}, serial {}",
+                kind.to_uppercase(),
+                v["new_key"],
+                v["serial"]
+            );
+            Ok(())
+        }
+        KeysCommand::DsSeen {
+            zone,
+            keytag,
+            config,
+        } => {
+            let config = Config::load(&config).context("loading the configuration")?;
+            super::client::request(
+                &config,
+                "POST",
+                &format!("/api/v1/zones/{zone}/keys/ds-seen"),
+                Some(&format!("{{\"tag\": {keytag}}}")),
+            )?;
+            println!("{zone}: DS of key {keytag} seen at the parent");
+            Ok(())
+        }
         KeysCommand::Resign { zone, config } => {
             let config = Config::load(&config).context("loading the configuration")?;
             let text = super::client::request(
@@ -121,7 +173,20 @@ fn list(path: &Path, zone: &str) -> anyhow::Result<()> {
             super::utc(e.get("time").and_then(|t| t.as_u64()).unwrap_or(0)),
             super::utc(v["now"].as_u64().unwrap_or(0))
         ),
-        None => println!("next event: none scheduled"),
+        None => println!(
+            "next event: none scheduled (now {})",
+            super::utc(v["now"].as_u64().unwrap_or(0))
+        ),
+    }
+    for e in v["events"].as_array().into_iter().flatten().skip(1) {
+        println!(
+            "then: {} at {}",
+            e["what"].as_str().unwrap_or(""),
+            super::utc(e["time"].as_u64().unwrap_or(0))
+        );
+    }
+    for w in v["waiting"].as_array().into_iter().flatten() {
+        println!("waiting: {}", w.as_str().unwrap_or(""));
     }
     Ok(())
 }

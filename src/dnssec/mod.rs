@@ -17,6 +17,7 @@
 
 pub mod chain;
 pub mod clock;
+pub mod kasp;
 pub mod keyfile;
 pub mod keys;
 pub mod nsec;
@@ -55,11 +56,64 @@ pub enum DnssecError {
     NotSigned(Name),
 }
 
-/// One signed zone: its signer and whether a full pass is due.
+/// One signed zone: its signer, its key state and whether a full pass is due.
 pub struct SignedZone {
     pub signer: ZoneSigner,
     /// The next seal looks at every name (first signing, key change).
     pub full_requested: bool,
+    /// Every key pair of the zone found in `keys_dir`, by tag.
+    pub pairs: Vec<Arc<keys::KeyPair>>,
+    /// What each key does and the rollovers in progress.
+    pub kasp: kasp::KaspState,
+}
+
+/// Metadata key of a zone's [`kasp::KaspState`] in the store.
+pub const KASP_META: &str = "dnssec-kasp";
+
+impl SignedZone {
+    /// Makes the signer's key list follow the key state (keys whose files
+    /// are missing are left out, with a warning).
+    pub fn apply_kasp(&mut self) {
+        let mut keys = Vec::new();
+        for u in &self.kasp.keys {
+            match self.pairs.iter().find(|p| p.key_tag() == u.tag) {
+                Some(pair) => keys.push(ZoneKey {
+                    pair: pair.clone(),
+                    role: u.role,
+                    published: u.published,
+                    signing: u.signing,
+                    cds: u.cds,
+                }),
+                None => tracing::warn!(tag = u.tag, "key state names a key without files"),
+            }
+        }
+        self.signer.keys = keys;
+        self.full_requested = true;
+    }
+
+    /// Adopts a stored key state; keys on disk it does not know (imported
+    /// since) are taken as active.
+    pub fn restore(&mut self, bytes: &[u8]) {
+        let Ok(mut state) = serde_json::from_slice::<kasp::KaspState>(bytes) else {
+            tracing::warn!("stored DNSSEC key state unreadable, starting from the key files");
+            return;
+        };
+        state
+            .keys
+            .retain(|k| self.pairs.iter().any(|p| p.key_tag() == k.tag));
+        for k in &self.kasp.keys {
+            if !state.keys.iter().any(|s| s.tag == k.tag) {
+                state.keys.push(k.clone());
+            }
+        }
+        self.kasp = state;
+        self.apply_kasp();
+    }
+
+    /// The state as stored.
+    pub fn encode_kasp(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.kasp).unwrap_or_default()
+    }
 }
 
 /// The signing state of every signed zone, shared by the commit path and
@@ -85,12 +139,22 @@ impl Registry {
                 continue;
             };
             let keys = load_or_generate(&keys_dir, &zc.name, policy, clock.now())?;
+            let kasp = kasp::KaspState::all_active(
+                &keys
+                    .iter()
+                    .map(|k| (k.pair.key_tag(), k.role))
+                    .collect::<Vec<_>>(),
+                clock.now(),
+            );
+            let pairs = keys.iter().map(|k| k.pair.clone()).collect();
             let signer = ZoneSigner::new(zc.name.clone(), policy.clone(), keys);
             zones.insert(
                 zc.name.clone(),
                 Arc::new(Mutex::new(SignedZone {
                     signer,
                     full_requested: true,
+                    pairs,
+                    kasp,
                 })),
             );
         }
@@ -99,6 +163,21 @@ impl Registry {
             keys_dir,
             zones,
         })
+    }
+
+    /// Adopts the key states the store holds (after a restart).
+    pub fn restore_states(&self, store: &crate::store::Store) {
+        for (name, state) in &self.zones {
+            match store.get_meta(name, KASP_META) {
+                Ok(Some(bytes)) => {
+                    if let Ok(mut s) = state.lock() {
+                        s.restore(&bytes);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(zone = %name, "cannot read the DNSSEC key state: {e}"),
+            }
+        }
     }
 
     /// The signed zones.
