@@ -53,6 +53,17 @@ fn run(engine: &Engine, rx: &Receiver<Name>) {
                     return;
                 };
                 key_events(engine, name, &mut s, now);
+                if s.kasp.is_unsigned() {
+                    // Insecure: only the pass that strips the records.
+                    let due = s.full_requested;
+                    drop(s);
+                    if due {
+                        if let Err(e) = resign(engine, name) {
+                            tracing::error!(zone = %name, "removing DNSSEC records failed: {e}");
+                        }
+                    }
+                    continue;
+                }
                 let refresh = s.signer.policy.rrsig_refresh;
                 if s.signer.earliest_expiration.is_none() && !s.full_requested {
                     // Unknown after a start: look at the zone once.
@@ -72,8 +83,11 @@ fn run(engine: &Engine, rx: &Receiver<Name>) {
                 (s.full_requested || wake <= now, wake)
             };
             if due {
+                let started = std::time::Instant::now();
                 match resign(engine, name) {
-                    Ok(serial) => tracing::info!(zone = %name, serial, "signatures refreshed"),
+                    Ok(serial) => {
+                        tracing::info!(zone = %name, serial, ms = started.elapsed().as_millis() as u64, "signing pass committed")
+                    }
                     Err(e) => tracing::error!(zone = %name, "re-signing failed: {e}"),
                 }
                 next = next.min(now + 1);
@@ -214,6 +228,14 @@ pub fn ds_seen(
         .kasp
         .ds_seen(tag, &policy, now)
         .map_err(|e| e.to_string())?;
+    save_kasp(engine, zone, state);
+    Ok(())
+}
+
+/// Starts taking the zone insecure (CDS/CDNSKEY delete).
+pub fn unsign(engine: &Engine, zone: &Name, state: &mut SignedZone) -> Result<(), String> {
+    state.kasp.start_unsign().map_err(|e| e.to_string())?;
+    state.apply_kasp();
     save_kasp(engine, zone, state);
     Ok(())
 }

@@ -21,6 +21,7 @@ pub fn routes() -> Router<Arc<ApiState>> {
         .route("/api/v1/zones/{zone}/keys/resign", post(resign))
         .route("/api/v1/zones/{zone}/keys/rollover", post(rollover))
         .route("/api/v1/zones/{zone}/keys/ds-seen", post(ds_seen))
+        .route("/api/v1/zones/{zone}/keys/unsign", post(unsign))
 }
 
 #[derive(serde::Deserialize)]
@@ -195,6 +196,7 @@ async fn list(
             "next_event": events.first().map(|(t, w)| json!({"time": t, "what": w})),
             "events": events.iter().map(|(t, w)| json!({"time": t, "what": w})).collect::<Vec<_>>(),
             "waiting": waiting,
+            "unsign": s.kasp.unsign.map(|u| format!("{u:?}")),
             "now": engine.dnssec().clock.now(),
         }))
     })
@@ -212,5 +214,24 @@ async fn resign(
     let zone = zone_name(&zone)?;
     let engine = state.engine.clone();
     let serial = blocking(move || crate::signing::resign(&engine, &zone)).await?;
+    Ok(Json(json!({ "serial": serial })).into_response())
+}
+
+/// Starts taking the zone insecure: CDS/CDNSKEY delete are published; the
+/// records go after `ds-seen` with tag 0 and the parent's DS TTL.
+async fn unsign(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(zone): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let zone = zone_name(&zone)?;
+    let engine = state.engine.clone();
+    let ((), serial) = blocking(move || {
+        with_signed_zone(&engine, &zone, |s| {
+            crate::signing::unsign(&engine, &zone, s)
+        })
+    })
+    .await?;
     Ok(Json(json!({ "serial": serial })).into_response())
 }

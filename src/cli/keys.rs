@@ -50,7 +50,15 @@ pub enum KeysCommand {
         #[arg(long, default_value = "polyzone.toml")]
         config: PathBuf,
     },
-    /// Confirm that the parent serves the DS of a new KSK.
+    /// Go insecure: publish CDS/CDNSKEY delete (RFC 8078); DNSSEC records
+    /// are removed after `ds-seen ZONE 0` and the parent's DS TTL.
+    Unsign {
+        zone: String,
+        #[arg(long, default_value = "polyzone.toml")]
+        config: PathBuf,
+    },
+    /// Confirm that the parent serves the DS of a new KSK (tag 0: that the
+    /// parent removed the DS, when going insecure).
     DsSeen {
         zone: String,
         keytag: u16,
@@ -113,6 +121,17 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
                 Some(&format!("{{\"tag\": {keytag}}}")),
             )?;
             println!("{zone}: DS of key {keytag} seen at the parent");
+            Ok(())
+        }
+        KeysCommand::Unsign { zone, config } => {
+            let config = Config::load(&config).context("loading the configuration")?;
+            super::client::request(
+                &config,
+                "POST",
+                &format!("/api/v1/zones/{zone}/keys/unsign"),
+                None,
+            )?;
+            println!("{zone}: CDS/CDNSKEY delete published; run `keys ds-seen {zone} 0` once the parent has removed the DS");
             Ok(())
         }
         KeysCommand::Resign { zone, config } => {
@@ -184,6 +203,9 @@ fn list(path: &Path, zone: &str) -> anyhow::Result<()> {
             e["what"].as_str().unwrap_or(""),
             super::utc(e["time"].as_u64().unwrap_or(0))
         );
+    }
+    if let Some(u) = v["unsign"].as_str() {
+        println!("going insecure: {u}");
     }
     for w in v["waiting"].as_array().into_iter().flatten() {
         println!("waiting: {}", w.as_str().unwrap_or(""));

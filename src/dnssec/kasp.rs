@@ -55,11 +55,27 @@ pub enum Roll {
     KskRetiring { new: u16, old: u16, at: u64 },
 }
 
+/// Going insecure (RFC 8078 §4): the CDS/CDNSKEY delete records are
+/// published while the zone stays signed; once the parent has removed the
+/// DS (`ds-seen ZONE 0`) and the DS can have left caches, the DNSSEC
+/// records go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unsign {
+    /// CDS/CDNSKEY delete published; waiting for the parent.
+    WaitingDsRemoval,
+    /// The parent has no DS; at `at` the signatures and keys are removed.
+    Removing { at: u64 },
+    /// The zone is served unsigned.
+    Done,
+}
+
 /// The key state of one zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct KaspState {
     pub keys: Vec<KeyUse>,
     pub rolls: Vec<Roll>,
+    #[serde(default)]
+    pub unsign: Option<Unsign>,
 }
 
 /// Why a request does not fit the state.
@@ -119,6 +135,7 @@ impl KaspState {
                 })
                 .collect(),
             rolls: Vec::new(),
+            unsign: None,
         }
     }
 
@@ -128,7 +145,26 @@ impl KaspState {
 
     /// The earliest time something is due.
     pub fn next_event(&self) -> Option<u64> {
-        self.rolls.iter().filter_map(Roll::due).min()
+        let unsign = match self.unsign {
+            Some(Unsign::Removing { at }) => Some(at),
+            _ => None,
+        };
+        self.rolls.iter().filter_map(Roll::due).chain(unsign).min()
+    }
+
+    /// Starts going insecure.
+    pub fn start_unsign(&mut self) -> Result<(), KaspError> {
+        if self.unsign.is_some() {
+            return Err(KaspError::Busy("unsign"));
+        }
+        self.rolls.clear();
+        self.unsign = Some(Unsign::WaitingDsRemoval);
+        Ok(())
+    }
+
+    /// True once the zone is to be served without DNSSEC records.
+    pub fn is_unsigned(&self) -> bool {
+        self.unsign == Some(Unsign::Done)
     }
 
     /// Starts a ZSK roll to the (already generated) key `new`.
@@ -180,8 +216,13 @@ impl KaspState {
     }
 
     /// The parent serves the DS of `tag`.
+    /// Tag 0 while going insecure: the parent no longer has a DS.
     pub fn ds_seen(&mut self, tag: u16, policy: &Policy, now: u64) -> Result<(), KaspError> {
         let at = now + policy.parent_ds_ttl + policy.parent_propagation_delay;
+        if tag == 0 && self.unsign == Some(Unsign::WaitingDsRemoval) {
+            self.unsign = Some(Unsign::Removing { at });
+            return Ok(());
+        }
         for r in &mut self.rolls {
             if let Roll::KskWaitingDs { new, old } = *r {
                 if new == tag {
@@ -240,6 +281,12 @@ impl KaspState {
             }
         }
         self.rolls = next;
+        if let Some(Unsign::Removing { at }) = self.unsign {
+            if at <= now {
+                self.unsign = Some(Unsign::Done);
+                changed = true;
+            }
+        }
         changed
     }
 
@@ -297,6 +344,20 @@ mod tests {
         assert!(s.advance(&p, 8200 + 3900, 300));
         assert_eq!(s.keys.iter().map(|k| k.tag).collect::<Vec<_>>(), vec![1, 3]);
         assert!(s.rolls.is_empty());
+    }
+
+    #[test]
+    fn unsign_waits_for_ds_removal() {
+        let p = policy();
+        let mut s = KaspState::all_active(&[(1, Role::Ksk), (2, Role::Zsk)], 0);
+        s.start_unsign().unwrap();
+        assert!(!s.advance(&p, 1_000_000, 300));
+        assert!(!s.is_unsigned());
+        assert_eq!(s.ds_seen(7, &p, 10), Err(KaspError::NotWaiting(7)));
+        s.ds_seen(0, &p, 10).unwrap();
+        assert!(!s.advance(&p, 10 + 86_400, 300));
+        assert!(s.advance(&p, 10 + 90_000, 300));
+        assert!(s.is_unsigned());
     }
 
     #[test]

@@ -88,6 +88,7 @@ impl SignedZone {
             }
         }
         self.signer.keys = keys;
+        self.signer.cds_delete = self.kasp.unsign.is_some();
         self.full_requested = true;
     }
 
@@ -199,6 +200,12 @@ impl Registry {
         let mut state = state
             .lock()
             .map_err(|_| DnssecError::Clock("signer lock poisoned".into()))?;
+        if state.kasp.is_unsigned() {
+            let strip = state.full_requested;
+            state.full_requested = false;
+            state.signer.invalidate();
+            return Ok(signer::unsigned_diff(before, diff, strip));
+        }
         let scope = if state.full_requested {
             Scope::Full
         } else {

@@ -96,6 +96,8 @@ pub struct ZoneSigner {
     pub keys: Vec<ZoneKey>,
     /// The chain index and the serial it describes.
     index: Option<(u32, ChainIndex)>,
+    /// CDS/CDNSKEY delete records replace the keys' ones (RFC 8078 §4).
+    pub cds_delete: bool,
     /// The earliest expiration among the signatures made or kept by the
     /// last full pass and every seal since (the scheduler's next wake-up).
     pub earliest_expiration: Option<u32>,
@@ -151,6 +153,7 @@ impl ZoneSigner {
             policy,
             keys,
             index: None,
+            cds_delete: false,
             earliest_expiration: None,
         }
     }
@@ -192,7 +195,7 @@ impl ZoneSigner {
                 ttl,
                 rd.clone(),
             ));
-            if k.cds {
+            if k.cds && !self.cds_delete {
                 out.push(Record::new(
                     self.apex.clone(),
                     RType::CDNSKEY,
@@ -206,6 +209,20 @@ impl ZoneSigner {
                     super::keys::ds_rdata(&self.apex_lower, &rd),
                 ));
             }
+        }
+        if self.cds_delete {
+            out.push(Record::new(
+                self.apex.clone(),
+                RType::CDS,
+                ttl,
+                vec![0, 0, 0, 0, 0],
+            ));
+            out.push(Record::new(
+                self.apex.clone(),
+                RType::CDNSKEY,
+                ttl,
+                vec![0, 0, 3, 0, 0],
+            ));
         }
         if let Some(p) = self.nsec3() {
             out.push(Record::new(
@@ -892,4 +909,23 @@ fn cancel_pairs(d: &mut Diff) {
     }
     d.removed.retain(|r| !both.contains(&key(r)));
     d.added.retain(|r| !both.contains(&key(r)));
+}
+
+/// The diff that takes a zone insecure: `diff` without DNSSEC records,
+/// plus, with `strip_all`, the removal of every DNSSEC record in `before`.
+pub fn unsigned_diff(before: &ZoneVersion, mut diff: Diff, strip_all: bool) -> Diff {
+    diff.removed.retain(|r| !is_managed(r.rtype));
+    diff.added.retain(|r| !is_managed(r.rtype));
+    if strip_all {
+        for node in before.nodes() {
+            let owner = node.owner();
+            for set in node.rrsets().filter(|s| is_managed(s.rtype)) {
+                for rd in set.rdatas() {
+                    diff.removed
+                        .push(Record::new(owner.clone(), set.rtype, set.ttl, rd));
+                }
+            }
+        }
+    }
+    diff
 }
