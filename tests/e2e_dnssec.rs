@@ -701,3 +701,41 @@ fn ksk_rollover_waits_for_ds_seen() {
     }
     assert!(gone, "old KSK never removed; log:\n{}", s.log());
 }
+
+/// Going insecure: CDS/CDNSKEY delete are published while the zone stays
+/// signed and verifying; after `ds-seen ZONE 0` and the parent's DS TTL
+/// the DNSSEC records are gone, and later updates stay unsigned.
+#[test]
+fn unsign_publishes_cds_delete_then_goes_insecure() {
+    require("kzonecheck");
+    require("nsupdate");
+    let s = start_fast_clock(3600);
+    wait_signed(&s);
+    keys_cmd(&s, &["unsign", ZONE]);
+    let ok = wait_for(Duration::from_secs(10), || {
+        let text = export(&s);
+        text.contains("\tCDS\t0 0 0 00") && text.contains("\tCDNSKEY\t0 3 0 AA==")
+    });
+    assert!(ok, "no CDS/CDNSKEY delete; log:\n{}", s.log());
+    // Still signed, for as long as the parent keeps its DS.
+    std::thread::sleep(Duration::from_secs(3));
+    let text = export(&s);
+    assert!(text.contains("\tRRSIG\tSOA ") && text.contains("\tDNSKEY\t"));
+    verify_all_at(&s, &text, simulated_now(&s));
+    keys_cmd(&s, &["ds-seen", ZONE, "0"]);
+    let gone = wait_for(Duration::from_secs(20), || {
+        let text = export(&s);
+        !text.contains("\tRRSIG\t") && !text.contains("\tDNSKEY\t") && !text.contains("\tNSEC")
+    });
+    assert!(gone, "DNSSEC records still served; log:\n{}", s.log());
+    let y = format!("hmac-sha256:{KEY}:{KEY_SECRET}");
+    let rc = send(
+        &s,
+        Client::NsupdateY(&y),
+        ZONE,
+        &format!("update add late.{ZONE}. 300 IN A 192.0.2.9\n"),
+    );
+    assert_eq!(rc, "NOERROR");
+    let text = export(&s);
+    assert!(text.contains("late.signed.test.") && !text.contains("\tRRSIG\t"));
+}
