@@ -11,6 +11,7 @@ pub mod commit;
 pub mod config;
 pub mod dnssec;
 pub mod load;
+pub mod parent_ds;
 pub mod rdata;
 pub mod server;
 pub mod signing;

@@ -19,6 +19,57 @@ use crate::zone::name::Name;
 
 /// The longest real time the scheduler sleeps before looking again.
 const MAX_SLEEP: Duration = Duration::from_secs(30);
+/// How often the parent's servers are asked while a rollover waits for them.
+const PARENT_CHECK_EVERY: Duration = Duration::from_secs(2);
+
+/// What a zone waits for at its parent: the DS of a new KSK (its rdata),
+/// or the removal of every DS (`None`).
+type ParentWait = (Vec<std::net::SocketAddr>, u16, Option<Vec<u8>>);
+
+/// The parent check a zone needs now, if any (taken under the lock, done
+/// without it: network I/O never holds up commits).
+fn parent_check(
+    _engine: &Engine,
+    zone: &Name,
+    state: &std::sync::Mutex<SignedZone>,
+) -> Option<ParentWait> {
+    let s = state.lock().ok()?;
+    let servers = s.signer.policy.parent_nameservers.clone();
+    if servers.is_empty() {
+        return None;
+    }
+    if s.kasp.unsign == Some(crate::dnssec::kasp::Unsign::WaitingDsRemoval) {
+        return Some((servers, 0, None));
+    }
+    let new = s.kasp.rolls.iter().find_map(|r| match r {
+        crate::dnssec::kasp::Roll::KskWaitingDs { new, .. } => Some(*new),
+        _ => None,
+    })?;
+    let pair = s.pairs.iter().find(|p| p.key_tag() == new)?;
+    let mut apex = zone.as_wire().to_vec();
+    crate::zone::name::lowercase_wire(&mut apex);
+    let ds = crate::dnssec::keys::ds_rdata(&apex, &pair.dnskey_rdata());
+    Some((servers, new, Some(ds)))
+}
+
+/// Asks the parent's servers; on success takes the `ds-seen` step.
+fn check_parent(
+    engine: &Engine,
+    zone: &Name,
+    state: &std::sync::Mutex<SignedZone>,
+    (servers, tag, want): ParentWait,
+) {
+    if !crate::parent_ds::all_serve(&servers, zone, want.as_deref()) {
+        return;
+    }
+    let Ok(mut s) = state.lock() else {
+        return;
+    };
+    match ds_seen(engine, zone, &mut s, tag) {
+        Ok(()) => tracing::info!(%zone, tag, "the parent's servers serve the expected DS set"),
+        Err(e) => tracing::warn!(%zone, "parent check: {e}"),
+    }
+}
 
 /// Starts the scheduler; a name sent to the returned channel asks for a
 /// full pass over that zone now.
@@ -44,10 +95,23 @@ fn run(engine: &Engine, rx: &Receiver<Name>) {
             }
         }
     }
+    let mut last_parent_check: std::collections::HashMap<Name, std::time::Instant> =
+        std::collections::HashMap::new();
     loop {
         let now = registry.clock.now();
         let mut next = now + 3600;
+        let mut parent_wait = false;
         for (name, state) in registry.zones() {
+            if let Some(waiting) = parent_check(engine, name, state) {
+                parent_wait = true;
+                let recent = last_parent_check
+                    .get(name)
+                    .is_some_and(|t| t.elapsed() < PARENT_CHECK_EVERY);
+                if !recent {
+                    last_parent_check.insert(name.clone(), std::time::Instant::now());
+                    check_parent(engine, name, state, waiting);
+                }
+            }
             let (due, wake) = {
                 let Ok(mut s) = state.lock() else {
                     return;
@@ -95,7 +159,10 @@ fn run(engine: &Engine, rx: &Receiver<Name>) {
                 next = next.min(wake);
             }
         }
-        let sleep = registry.clock.real_until(next).min(MAX_SLEEP);
+        let mut sleep = registry.clock.real_until(next).min(MAX_SLEEP);
+        if parent_wait {
+            sleep = sleep.min(PARENT_CHECK_EVERY);
+        }
         match rx.recv_timeout(sleep.max(Duration::from_millis(50))) {
             Ok(zone) => {
                 if let Some(state) = registry.zone(&zone) {

@@ -739,3 +739,68 @@ fn unsign_publishes_cds_delete_then_goes_insecure() {
     let text = export(&s);
     assert!(text.contains("late.signed.test.") && !text.contains("\tRRSIG\t"));
 }
+
+/// A KSK roll that watches the parent: a second polyzone serves the parent
+/// zone `test.`; the roll goes on by itself once the parent serves the DS
+/// of the new key (added there with nsupdate from the child's CDS).
+#[test]
+fn ksk_rollover_sees_the_new_ds_at_the_parent() {
+    require("kzonecheck");
+    require("nsupdate");
+    let parent_zone = "$ORIGIN test.\n$TTL 300\n@ IN SOA ns hostmaster 1 3600 600 86400 300\n@ IN NS ns\nns IN A 192.0.2.53\nsigned IN NS ns1.signed\nns1.signed IN A 192.0.2.1\n";
+    let parent_cfg = format!(
+        "[server]\nlisten = [\"127.0.0.1:{{PORT}}\"]\napi_listen = \"127.0.0.1:{{API_PORT}}\"\ndata_dir = \"data\"\n\n[[tsig]]\nname = \"{KEY}\"\nalgorithm = \"hmac-sha256\"\nsecret = \"{KEY_SECRET}\"\n\n[[zone]]\nname = \"test\"\nfile = \"zones/test.zone\"\nupdate = [\"{KEY}\"]\n"
+    );
+    let parent = Server::start(&parent_cfg, &[("test.zone", parent_zone)], "test");
+    let policy = format!(
+        "{ROLL_POLICY}\nparent_nameservers = [\"127.0.0.1:{}\"]",
+        parent.port
+    );
+    let cfg = config(&policy, "").replace(
+        "keys_dir = \"keys\"",
+        "keys_dir = \"keys\"\nclock = \"speed=3600\"",
+    );
+    let s = Server::start(&cfg, &[("signed.test.zone", ZONE_FILE)], ZONE);
+    wait_signed(&s);
+    let old_ksk = *key_view(&export(&s)).cds.iter().next().expect("CDS");
+    let out = keys_cmd(&s, &["rollover", ZONE, "--ksk"]);
+    let new_ksk: u32 = out
+        .split("new key ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no new key in: {out}"));
+    let mut cds_line = String::new();
+    let switched = wait_for(Duration::from_secs(15), || {
+        let text = export(&s);
+        match text.lines().find(|l| l.contains("\tCDS\t")) {
+            Some(l) if key_view(&text).cds == BTreeSet::from([new_ksk]) => {
+                cds_line = l.split('\t').nth(4).unwrap_or("").to_string();
+                true
+            }
+            _ => false,
+        }
+    });
+    assert!(switched, "CDS never switched; log:\n{}", s.log());
+    // Without the DS at the parent the old KSK stays.
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(key_view(&export(&s)).dnskeys.contains(&old_ksk));
+    let y = format!("hmac-sha256:{KEY}:{KEY_SECRET}");
+    let rc = send(
+        &parent,
+        Client::NsupdateY(&y),
+        "test",
+        &format!("update add signed.test. 3600 IN DS {cds_line}\n"),
+    );
+    assert_eq!(rc, "NOERROR");
+    let gone = wait_for(Duration::from_secs(20), || {
+        !key_view(&export(&s)).dnskeys.contains(&old_ksk)
+    });
+    assert!(
+        gone,
+        "old KSK still there after the parent served the DS; log:\n{}",
+        s.log()
+    );
+    let text = export(&s);
+    verify_all_at(&s, &text, simulated_now(&s));
+}
