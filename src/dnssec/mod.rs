@@ -109,6 +109,8 @@ impl SignedZone {
         }
         self.kasp = state;
         self.apply_kasp();
+        // Whether the served zone matches is for the scheduler's first look.
+        self.full_requested = false;
     }
 
     /// The state as stored.
@@ -151,9 +153,12 @@ impl Registry {
             let signer = ZoneSigner::new(zc.name.clone(), policy.clone(), keys);
             zones.insert(
                 zc.name.clone(),
+                // The scheduler looks at the zone first and asks for a full
+                // pass only when something is missing or due: a restart of
+                // a signed zone commits nothing.
                 Arc::new(Mutex::new(SignedZone {
                     signer,
-                    full_requested: true,
+                    full_requested: false,
                     pairs,
                     kasp,
                 })),
