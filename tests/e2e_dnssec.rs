@@ -804,3 +804,49 @@ fn ksk_rollover_sees_the_new_ds_at_the_parent() {
     let text = export(&s);
     verify_all_at(&s, &text, simulated_now(&s));
 }
+
+/// A restart keeps the signed zone, its keys and a rollover in progress,
+/// and commits nothing new: the serial stays.
+#[test]
+fn restart_keeps_keys_signatures_and_rollover_state() {
+    require_verifiers();
+    let cfg = config(ROLL_POLICY, "");
+    let mut s = Server::start(&cfg, &[("signed.test.zone", ZONE_FILE)], ZONE);
+    wait_signed(&s);
+    keys_cmd(&s, &["rollover", ZONE, "--zsk"]);
+    let before = export(&s);
+    let list_before = keys_cmd(&s, &["list", ZONE]);
+    s.signal("TERM");
+    let exited = wait_for(Duration::from_secs(10), || {
+        s.child.try_wait().ok().flatten().is_some()
+    });
+    assert!(exited, "no exit after SIGTERM");
+    let dir = std::mem::replace(&mut s.dir, tempfile::tempdir().expect("tempdir"));
+    drop(s);
+    let s = Server::start_in(dir, &cfg, ZONE);
+    // Give the scheduler time to look at the zone.
+    std::thread::sleep(Duration::from_secs(2));
+    let after = export(&s);
+    assert_eq!(
+        soa_serial(&after),
+        soa_serial(&before),
+        "a restart committed a change"
+    );
+    assert_eq!(after, before);
+    verify_all(&s, &after, "restarted");
+    let list_after = keys_cmd(&s, &["list", ZONE]);
+    assert!(
+        list_after.contains("ZSK") && list_after.contains("becomes active"),
+        "{list_after}"
+    );
+    assert_eq!(
+        list_before
+            .lines()
+            .filter(|l| l.contains("ECDSAP256SHA256"))
+            .count(),
+        list_after
+            .lines()
+            .filter(|l| l.contains("ECDSAP256SHA256"))
+            .count()
+    );
+}
