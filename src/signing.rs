@@ -19,6 +19,8 @@ use crate::zone::name::Name;
 
 /// The longest real time the scheduler sleeps before looking again.
 const MAX_SLEEP: Duration = Duration::from_secs(30);
+/// The pause after a failed signing pass.
+const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// How often the parent's servers are asked while a rollover waits for them.
 const PARENT_CHECK_EVERY: Duration = Duration::from_secs(2);
 
@@ -97,6 +99,8 @@ fn run(engine: &Engine, rx: &Receiver<Name>) {
     }
     let mut last_parent_check: std::collections::HashMap<Name, std::time::Instant> =
         std::collections::HashMap::new();
+    let mut failed_at: std::collections::HashMap<Name, std::time::Instant> =
+        std::collections::HashMap::new();
     loop {
         let now = registry.clock.now();
         let mut next = now + 3600;
@@ -146,16 +150,24 @@ fn run(engine: &Engine, rx: &Receiver<Name>) {
                     .min(s.kasp.zsk_expiry(&s.signer.policy).unwrap_or(u64::MAX));
                 (s.full_requested || wake <= now, wake)
             };
-            if due {
+            // A pass that failed is retried after a pause, not in a loop.
+            let backing_off = failed_at
+                .get(name)
+                .is_some_and(|t| t.elapsed() < RETRY_AFTER);
+            if due && !backing_off {
                 let started = std::time::Instant::now();
                 match resign(engine, name) {
                     Ok(serial) => {
+                        failed_at.remove(name);
                         tracing::info!(zone = %name, serial, ms = started.elapsed().as_millis() as u64, "signing pass committed")
                     }
-                    Err(e) => tracing::error!(zone = %name, "re-signing failed: {e}"),
+                    Err(e) => {
+                        failed_at.insert(name.clone(), std::time::Instant::now());
+                        tracing::error!(zone = %name, "re-signing failed, retrying in {}s: {e}", RETRY_AFTER.as_secs());
+                    }
                 }
                 next = next.min(now + 1);
-            } else {
+            } else if !backing_off {
                 next = next.min(wake);
             }
         }
