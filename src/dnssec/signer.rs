@@ -895,14 +895,25 @@ fn drop_nsec3_nodes(v: &ZoneVersion, change: &mut Change) {
 }
 
 /// Drops records that are both removed and added (same TTL and data).
+/// Cheap for big diffs: only records whose rdata is also removed are
+/// compared in full.
 fn cancel_pairs(d: &mut Diff) {
+    let removed_rdata: HashSet<&[u8]> = d.removed.iter().map(|r| &r.rdata[..]).collect();
     let key = |r: &Record| (lower(r.owner.as_wire()), r.rtype, r.ttl, r.rdata.clone());
-    let removed: HashSet<_> = d.removed.iter().map(key).collect();
-    let both: HashSet<_> = d
+    let candidates: HashSet<_> = d
         .added
         .iter()
+        .filter(|r| removed_rdata.contains(&r.rdata[..]))
         .map(key)
-        .filter(|k| removed.contains(k))
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    let both: HashSet<_> = d
+        .removed
+        .iter()
+        .map(key)
+        .filter(|k| candidates.contains(k))
         .collect();
     if both.is_empty() {
         return;
