@@ -115,7 +115,7 @@ impl Change {
         if self.removed.is_empty() && self.added.is_empty() {
             return Ok(v.clone());
         }
-        Ok(v.apply(&Diff {
+        Ok(v.apply_unfolded(&Diff {
             serial_from: v.serial(),
             serial_to: v.serial(),
             removed: self.removed.clone(),
@@ -288,7 +288,7 @@ impl ZoneSigner {
         let mut data = diff;
         data.removed.retain(|r| !is_managed(r.rtype));
         data.added.retain(|r| !is_managed(r.rtype));
-        let after0 = before.apply(&data)?;
+        let after0 = before.apply_unfolded(&data)?;
         // Step 2, and the signatures and NSEC of names whose data is all
         // gone: without them the node (and empty parents) disappears, so
         // that the chain sees the names that will really exist.
