@@ -231,7 +231,8 @@ pub fn read(path: &Path) -> Result<(PublicKeyFile, KeyPair), KeyFileError> {
     };
     let private = match algorithm {
         Algorithm::EcdsaP256Sha256 => PrivateKey::Ecdsa {
-            d: get("PrivateKey")?,
+            // Some writers drop leading zero bytes of the scalar.
+            d: left_pad(get("PrivateKey")?, 32),
             public: public.public.clone(),
         },
         Algorithm::Ed25519 => PrivateKey::Ed25519 {
@@ -258,6 +259,16 @@ pub fn read(path: &Path) -> Result<(PublicKeyFile, KeyPair), KeyFileError> {
         return Err(bad("the private key does not match the .key file".into()));
     }
     Ok((public, kp))
+}
+
+/// `v` with leading zeros up to `len` bytes.
+fn left_pad(v: Vec<u8>, len: usize) -> Vec<u8> {
+    if v.len() >= len {
+        return v;
+    }
+    let mut out = vec![0u8; len - v.len()];
+    out.extend_from_slice(&v);
+    out
 }
 
 /// Every key pair for `zone` in `dir` (files `K<zone>.+*.key`).
