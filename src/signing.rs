@@ -233,6 +233,12 @@ fn key_events(engine: &Engine, zone: &Name, state: &mut SignedZone, now: u64) {
             Err(e) => tracing::error!(%zone, "cannot start the ZSK rollover: {e}"),
         }
     }
+    if state.kasp.ksk_due(&policy, now) {
+        match start_roll(engine, zone, state, true, now) {
+            Ok(tag) => tracing::info!(%zone, tag, "KSK lifetime reached: rollover started"),
+            Err(e) => tracing::error!(%zone, "cannot start the KSK rollover: {e}"),
+        }
+    }
     if state.kasp.next_event().is_some_and(|t| t <= now) {
         let max_ttl = engine
             .zone(zone)

@@ -303,6 +303,20 @@ impl KaspState {
             })
     }
 
+    /// True when the signing KSK has outlived `ksk_lifetime` and no KSK
+    /// roll (nor going insecure) is running.
+    pub fn ksk_due(&self, policy: &Policy, now: u64) -> bool {
+        policy.ksk_lifetime > 0
+            && self.unsign.is_none()
+            && !self.rolls.iter().any(|r| !r.is_zsk())
+            && self.keys.iter().any(|k| {
+                k.role == Role::Ksk
+                    && k.signing
+                    && k.active_since
+                        .is_some_and(|t| t + policy.ksk_lifetime <= now)
+            })
+    }
+
     /// When the signing ZSK reaches its lifetime.
     pub fn zsk_expiry(&self, policy: &Policy) -> Option<u64> {
         if policy.zsk_lifetime == 0 || self.rolls.iter().any(Roll::is_zsk) {
@@ -344,6 +358,17 @@ mod tests {
         assert!(s.advance(&p, 8200 + 3900, 300));
         assert_eq!(s.keys.iter().map(|k| k.tag).collect::<Vec<_>>(), vec![1, 3]);
         assert!(s.rolls.is_empty());
+    }
+
+    #[test]
+    fn lifetimes_start_rolls() {
+        let mut p = policy();
+        p.ksk_lifetime = 1000;
+        p.zsk_lifetime = 500;
+        let s = KaspState::all_active(&[(1, Role::Ksk), (2, Role::Zsk)], 0);
+        assert!(!s.ksk_due(&p, 999) && s.ksk_due(&p, 1000));
+        assert!(!s.zsk_due(&p, 499) && s.zsk_due(&p, 500));
+        assert_eq!(s.zsk_expiry(&p), Some(500));
     }
 
     #[test]
