@@ -340,7 +340,11 @@ fn change_record(owner: usize, kind: usize) -> Record {
 /// signatures are whole, the chain records equal those of a fresh full
 /// sign, and only touched RRsets got new signatures.
 fn incremental_matches_full(denial: &str, changes: Vec<(bool, usize, usize)>) {
-    let pol = policy("ed25519", denial, false);
+    incremental_matches_full_with(denial, false, changes)
+}
+
+fn incremental_matches_full_with(denial: &str, opt_out: bool, changes: Vec<(bool, usize, usize)>) {
+    let pol = policy("ed25519", denial, opt_out);
     let nsec3 = match &pol.denial {
         Denial::Nsec3(p) => Some(p.clone()),
         Denial::Nsec => None,
@@ -447,6 +451,10 @@ proptest! {
     fn incremental_nsec3(changes in proptest::collection::vec(arb_change(), 1..25)) {
         incremental_matches_full("nsec3", changes);
     }
+    #[test]
+    fn incremental_nsec3_opt_out(changes in proptest::collection::vec(arb_change(), 1..25)) {
+        incremental_matches_full_with("nsec3", true, changes);
+    }
 }
 
 /// Our signed zone passes BIND's and ldns's verifiers, for each algorithm
@@ -467,14 +475,16 @@ fn external_verifiers_accept_full_sign() {
         Algorithm::Ed25519,
         Algorithm::RsaSha256,
     ] {
-        for denial in ["nsec", "nsec3"] {
-            let pol = policy(alg.mnemonic(), denial, false);
+        for (denial, opt_out) in [("nsec", false), ("nsec3", false), ("nsec3", true)] {
+            let pol = policy(alg.mnemonic(), denial, opt_out);
             let now = crate::commit::now();
             let mut s = ZoneSigner::new(n("example."), pol, keys(alg));
             let v = version(&base_records());
             let sealed = s.seal(&v, bump(&v), Scope::Full, now).unwrap();
             let signed = v.apply(&sealed).unwrap();
-            let path = dir.path().join(format!("{}-{denial}.zone", alg.mnemonic()));
+            let path = dir
+                .path()
+                .join(format!("{}-{denial}-{opt_out}.zone", alg.mnemonic()));
             let f = std::fs::File::create(&path).unwrap();
             crate::zonefile::write_zone(f, signed.apex(), signed.records_canonical().iter())
                 .unwrap();
