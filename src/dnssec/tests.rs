@@ -511,3 +511,33 @@ fn external_verifiers_accept_full_sign() {
         }
     }
 }
+
+/// A full pass in the refresh window re-signs every signature, the NSEC3
+/// records' included, and nothing is left close to expiry.
+#[test]
+fn full_pass_refreshes_every_signature() {
+    let v = version(&base_records());
+    let keys = keys(Algorithm::Ed25519);
+    let mut s = ZoneSigner::new(
+        n("example."),
+        policy("ed25519", "nsec3", false),
+        keys.clone(),
+    );
+    let (signed, _) = seal_apply(&mut s, &v, bump(&v), Scope::Full);
+    let later = NOW + 10 * 86_400;
+    let sealed = s.seal(&signed, bump(&signed), Scope::Full, later).unwrap();
+    let refreshed = signed.apply(&sealed).unwrap();
+    for node in refreshed.nodes() {
+        for rd in node.get(RType::RRSIG).into_iter().flat_map(|s| s.rdatas()) {
+            let info = super::sign::rrsig_info(rd).unwrap();
+            assert!(
+                info.expiration as u64 > later + 7 * 86_400,
+                "{} {} expires too soon",
+                node.owner(),
+                info.covered
+            );
+        }
+    }
+    check_signatures(&refreshed, &keys);
+    assert_eq!(s.earliest_expiration.map(|e| e as u64 > later), Some(true));
+}
