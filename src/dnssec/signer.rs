@@ -27,14 +27,18 @@ use super::chain::{predecessor, status, successor, CanonName, ChainIndex};
 use super::keys::KeyPair;
 use super::nsec::nsec_rdata;
 use super::nsec3::{hash_of_owner, hashed_owner, next_hash, Nsec3Params, HASH_LEN};
-use super::policy::{Denial, Policy, INCEPTION_BACKDATE};
-use super::sign::{rrsig_info, sign_rrset, time_before, SigTimes};
+use super::policy::{Denial, Policy};
+use super::sign::{rrsig_info, time_before};
 use crate::rdata::RType;
 use crate::zone::diff::Diff;
 use crate::zone::name::{lowercase_wire, Name};
 use crate::zone::node::Node;
 use crate::zone::record::Record;
 use crate::zone::version::ZoneVersion;
+
+mod jobs;
+mod scan;
+use jobs::Job;
 
 /// What a key does in the zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -691,162 +695,6 @@ impl ZoneSigner {
             });
         }
         Ok(change)
-    }
-
-    /// Signs every job, on two threads for big batches (split at owner
-    /// boundaries so one node is never shared between threads).
-    fn run_jobs(&self, jobs: &[Job<'_>], now: u64) -> Result<Vec<(Record, u32)>, SignError> {
-        let threads = if jobs.len() >= 2048 {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-                .min(8)
-        } else {
-            1
-        };
-        let mut bounds = vec![0usize];
-        for t in 1..threads {
-            let mut at = jobs.len() * t / threads;
-            while at < jobs.len()
-                && at > 0
-                && jobs[at].node.owner_wire() == jobs[at - 1].node.owner_wire()
-            {
-                at += 1;
-            }
-            bounds.push(at.max(*bounds.last().unwrap_or(&0)));
-        }
-        bounds.push(jobs.len());
-        let chunks: Vec<&[Job<'_>]> = bounds.windows(2).map(|w| &jobs[w[0]..w[1]]).collect();
-        let results: Vec<Result<Vec<(Record, u32)>, SignError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = chunks
-                .iter()
-                .enumerate()
-                .map(|(i, chunk)| s.spawn(move || self.sign_chunk(chunk, now, i as u64)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or(Err(SignError::Key(super::keys::KeyError::Sign)))
-                })
-                .collect()
-        });
-        let mut out = Vec::with_capacity(jobs.len());
-        for r in results {
-            out.extend(r?);
-        }
-        Ok(out)
-    }
-
-    fn sign_chunk(
-        &self,
-        jobs: &[Job<'_>],
-        now: u64,
-        seed: u64,
-    ) -> Result<Vec<(Record, u32)>, SignError> {
-        let mut out = Vec::with_capacity(jobs.len());
-        let mut rng = Jitter::new(now ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let inception = now.saturating_sub(INCEPTION_BACKDATE) as u32;
-        let base = now + self.policy.rrsig_validity;
-        for job in jobs {
-            let Some(set) = job.node.get(job.rtype) else {
-                continue;
-            };
-            let expiration = (base - rng.below(self.policy.rrsig_jitter + 1)) as u32;
-            let owner = job.node.owner();
-            let rd = sign_rrset(
-                &owner,
-                job.rtype,
-                crate::rdata::Class::IN,
-                set.ttl,
-                set.rdatas(),
-                &self.keys[job.key].pair,
-                &self.apex_lower,
-                SigTimes {
-                    inception,
-                    expiration,
-                },
-            )?;
-            out.push((Record::new(owner, RType::RRSIG, set.ttl, rd), expiration));
-        }
-        Ok(out)
-    }
-
-    /// True when a full pass would change something: a signature missing,
-    /// by a key that no longer signs, or due for refresh, or apex key
-    /// records out of date. Read-only; cheap enough to run at start-up.
-    /// Also records the earliest expiration seen, for the scheduler.
-    pub fn needs_full_pass(&mut self, v: &ZoneVersion, now: u64) -> bool {
-        let ch = self.apex_change(v);
-        if !ch.added.is_empty() || !ch.removed.is_empty() {
-            return true;
-        }
-        let mut earliest: Option<u32> = None;
-        let refresh_until = (now + self.policy.rrsig_refresh) as u32;
-        let data_keys: Vec<u16> = self
-            .keys
-            .iter()
-            .filter(|k| k.signs_data())
-            .map(|k| k.pair.key_tag())
-            .collect();
-        for n in v.nodes() {
-            let Some(sigs) = n.get(RType::RRSIG) else {
-                if n.rrsets().next().is_some() && !status(v, n.owner_wire()).occluded {
-                    // Unsigned data is fine only at an insecure delegation.
-                    let st = status(v, n.owner_wire());
-                    if !st.delegation || st.has_ds {
-                        return true;
-                    }
-                }
-                continue;
-            };
-            for rd in sigs.rdatas() {
-                let Some(info) = rrsig_info(rd) else {
-                    return true;
-                };
-                if !time_before(refresh_until, info.expiration) {
-                    return true;
-                }
-                let keyset = matches!(info.covered, RType::DNSKEY | RType::CDS | RType::CDNSKEY);
-                if !keyset && !data_keys.contains(&info.key_tag) {
-                    return true;
-                }
-                earliest = Some(match earliest {
-                    Some(e) if time_before(e, info.expiration) => e,
-                    _ => info.expiration,
-                });
-            }
-        }
-        self.earliest_expiration = earliest;
-        false
-    }
-}
-
-/// One RRset to sign with one key.
-struct Job<'a> {
-    node: &'a Node,
-    rtype: RType,
-    key: usize,
-}
-
-/// A small xorshift generator for spreading expirations (not secret).
-struct Jitter(u64);
-
-impl Jitter {
-    fn new(seed: u64) -> Jitter {
-        let mut bytes = [0u8; 8];
-        let _ = getrandom::fill(&mut bytes);
-        Jitter((u64::from_le_bytes(bytes) ^ seed) | 1)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        if n == 0 {
-            0
-        } else {
-            self.0 % n
-        }
     }
 }
 
