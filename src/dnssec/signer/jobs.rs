@@ -38,6 +38,10 @@ impl ZoneSigner {
             bounds.push(at.max(*bounds.last().unwrap_or(&0)));
         }
         bounds.push(jobs.len());
+        // An update's few signatures: no thread to start.
+        if threads == 1 {
+            return self.sign_chunk(jobs, now, 0);
+        }
         let chunks: Vec<&[Job<'_>]> = bounds.windows(2).map(|w| &jobs[w[0]..w[1]]).collect();
         let results: Vec<Result<Vec<(Record, u32)>, SignError>> = std::thread::scope(|s| {
             let handles: Vec<_> = chunks
