@@ -69,6 +69,8 @@ pub struct Engine {
     snapshot_pending: Mutex<std::collections::HashSet<Name>>,
     /// What each secondary acknowledged and transferred (NOTIFY, AXFR/IXFR).
     secondaries: crate::server::xfr::status::SecondaryStatus,
+    /// Signing state of the signed zones (see `seal`).
+    dnssec: crate::dnssec::Registry,
 }
 
 /// Seconds since the epoch.
@@ -103,7 +105,10 @@ impl Engine {
             snapshot_queue: Mutex::new(None),
             snapshot_pending: Mutex::new(Default::default()),
             secondaries: Default::default(),
+            dnssec: crate::dnssec::Registry::open(config)
+                .map_err(|e| CommitError::Invalid(format!("DNSSEC: {e}")))?,
         };
+        engine.dnssec.restore_states(&engine.store);
         let mut served = Vec::new();
         for zc in &config.zones {
             let (zone, restored) = engine.restore(zc)?;
@@ -350,13 +355,15 @@ impl Engine {
     /// the zone's own machinery adds to every change goes here, so that one
     /// serial carries the whole change (DNSSEC: the new signatures and the
     /// repaired NSEC/NSEC3 links). `before` is the version it applies to.
-    fn seal(
-        &self,
-        _zc: &ZoneConfig,
-        _before: &ZoneVersion,
-        diff: Diff,
-    ) -> Result<Diff, CommitError> {
-        Ok(diff)
+    fn seal(&self, zc: &ZoneConfig, before: &ZoneVersion, diff: Diff) -> Result<Diff, CommitError> {
+        self.dnssec
+            .seal(&zc.name, before, diff)
+            .map_err(|e| CommitError::Invalid(format!("DNSSEC: {e}")))
+    }
+
+    /// The signing state of the signed zones.
+    pub fn dnssec(&self) -> &crate::dnssec::Registry {
+        &self.dnssec
     }
 
     /// Queues a new snapshot of the zone when its journal is due one

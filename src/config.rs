@@ -188,6 +188,8 @@ pub struct ServerConfig {
     /// PEM certificate chain and key: the control API speaks HTTPS.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// The DNSSEC clock (`POLYZONE_CLOCK` syntax, for tests); overrides the environment.
+    pub clock: Option<String>,
 }
 
 /// One `[[zone]]`.
@@ -208,6 +210,8 @@ pub struct ZoneConfig {
     pub notify: Vec<NotifyTarget>,
     /// `[[target]]` names this zone is pushed to.
     pub targets: Vec<String>,
+    /// The signing policy (`dnssec = "name"`); `None` = unsigned.
+    pub dnssec: Option<crate::dnssec::Policy>,
 }
 
 #[derive(Deserialize)]
@@ -222,6 +226,7 @@ struct RawConfig {
     token: Vec<crate::api::auth::RawToken>,
     #[serde(default)]
     target: Vec<crate::sync::target::RawTarget>,
+    policy: Vec<crate::dnssec::policy::RawPolicy>,
 }
 
 #[derive(Deserialize)]
@@ -248,6 +253,7 @@ struct RawServer {
     journal_max_bytes: Option<ByteSize>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    clock: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -261,6 +267,7 @@ struct RawZone {
     transfer: Option<TransferAcl>,
     notify: Option<Vec<NotifyTarget>>,
     targets: Option<Vec<String>>,
+    dnssec: Option<String>,
 }
 
 impl Config {
@@ -347,7 +354,24 @@ impl Config {
             journal_max_bytes: s.journal_max_bytes.map_or(100 << 20, |b| b.0),
             tls_cert: s.tls_cert.map(|p| base.join(p)),
             tls_key: s.tls_key.map(|p| base.join(p)),
+            clock: s.clock,
         };
+        if let Some(c) = &server.clock {
+            crate::dnssec::Clock::parse(c).map_err(|e| invalid("server.clock", e))?;
+        }
+        let mut policies: Vec<crate::dnssec::Policy> = Vec::new();
+        for (i, p) in raw.policy.into_iter().enumerate() {
+            let p = p
+                .validate()
+                .map_err(|(k, m)| invalid(&format!("policy[{i}].{k}"), m))?;
+            if policies.iter().any(|o| o.name == p.name) {
+                return Err(invalid(
+                    &format!("policy[{i}].name"),
+                    format!("policy `{}` is defined twice", p.name),
+                ));
+            }
+            policies.push(p);
+        }
         let mut zones: Vec<ZoneConfig> = Vec::new();
         for (i, z) in raw.zone.into_iter().enumerate() {
             let key = format!("zone[{i}].name");
@@ -358,8 +382,20 @@ impl Config {
             if zones.iter().any(|o| o.name == name) {
                 return Err(invalid(&key, format!("zone {name} is configured twice")));
             }
+            let dnssec = match z.dnssec {
+                None => None,
+                Some(p) => Some(policies.iter().find(|o| o.name == p).cloned().ok_or_else(
+                    || {
+                        invalid(
+                            &format!("zone[{i}].dnssec"),
+                            format!("no [[policy]] named `{p}`"),
+                        )
+                    },
+                )?),
+            };
             zones.push(ZoneConfig {
                 name,
+                dnssec,
                 file: base.join(z.file),
                 serial: z.serial.unwrap_or_default(),
                 zonefile_sync: z.zonefile_sync.unwrap_or(false),

@@ -33,6 +33,7 @@
 pub mod auth;
 pub mod errors;
 pub mod history;
+pub mod keys;
 pub mod openapi;
 pub mod rrsets;
 pub mod secondaries;
@@ -109,6 +110,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/metrics", get(metrics))
         .merge(sync::routes())
+        .merge(keys::routes())
         .fallback(errors::not_found)
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(axum::middleware::map_response(count_answer))

@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{history, rrsets, secondaries, sync, zonefile, zones};
+use super::{history, keys, rrsets, secondaries, sync, zonefile, zones};
 
 /// The document. New endpoints are listed in `paths(...)`.
 #[derive(OpenApi)]
@@ -33,6 +33,11 @@ use super::{history, rrsets, secondaries, sync, zonefile, zones};
         sync::apply,
         sync::verify,
         sync::status,
+        keys::list,
+        keys::rollover,
+        keys::ds_seen,
+        keys::resign,
+        keys::unsign,
         super::metrics,
     ),
     modifiers(&BearerAuth),
@@ -43,6 +48,7 @@ use super::{history, rrsets, secondaries, sync, zonefile, zones};
         (name = "zonefile", description = "Zones as BIND text"),
         (name = "history", description = "Journal, diffs and rollback"),
         (name = "metrics", description = "Prometheus metrics"),
+        (name = "dnssec", description = "DNSSEC keys, rollovers and signing"),
         (name = "sync", description = "Provider sync: plans, apply, status, verify"),
     )
 )]

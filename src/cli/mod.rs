@@ -4,6 +4,7 @@
 pub mod client;
 pub mod import;
 pub mod import_target;
+pub mod keys;
 pub mod sync;
 pub mod tsig;
 
@@ -131,6 +132,11 @@ enum Command {
         json: bool,
         #[arg(long, default_value = "polyzone.toml")]
         config: PathBuf,
+    },
+    /// DNSSEC keys.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
     },
 }
 
@@ -282,6 +288,7 @@ pub fn main() -> ExitCode {
                     .ok_or_else(|| anyhow::anyhow!("{zone}: mismatches found"))
             })
         }
+        Command::Keys { command } => keys::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

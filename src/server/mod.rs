@@ -271,6 +271,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let engine = Arc::new(engine);
     engine.spawn_snapshots();
     let writer = engine.spawn_writer().context("starting the writer")?;
+    crate::signing::spawn(engine.clone()).context("starting the signing scheduler")?;
     let shared = Arc::new(Shared {
         catalog: ArcSwap::from_pointee(catalog),
         answer: AnswerOptions {

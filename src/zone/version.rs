@@ -247,6 +247,21 @@ impl ZoneVersion {
     /// journal). On an error the version is left half changed and must be
     /// dropped.
     pub fn apply_in_place(&mut self, diff: &Diff) -> Result<(), DiffError> {
+        self.apply_changes(diff)?;
+        self.nodes.maybe_fold();
+        Ok(())
+    }
+
+    /// [`ZoneVersion::apply`] for a short-lived intermediate version (the
+    /// signer's working copies): never folds the overlay, so the cost of a
+    /// fold is paid once, by the version that is kept.
+    pub fn apply_unfolded(&self, diff: &Diff) -> Result<ZoneVersion, DiffError> {
+        let mut next = self.clone();
+        next.apply_changes(diff)?;
+        Ok(next)
+    }
+
+    fn apply_changes(&mut self, diff: &Diff) -> Result<(), DiffError> {
         if diff.serial_from != self.serial {
             return Err(DiffError::SerialMismatch {
                 have: self.serial,
@@ -260,7 +275,6 @@ impl ZoneVersion {
             self.add_record(rec)?;
         }
         self.refresh_denial(diff);
-        self.nodes.maybe_fold();
         self.refresh_apex().map_err(DiffError::Zone)?;
         if self.serial != diff.serial_to {
             return Err(DiffError::SerialMismatch {

@@ -1,0 +1,275 @@
+//! Control API routes of DNSSEC: the key list with each key's role and
+//! state, rollovers, DS seen at the parent, going insecure, and a full
+//! signing pass on demand. (The signed zone as text is `…/export`.)
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::errors::ErrorBody;
+use super::{engine_call, zone_for, ApiError, ApiState, Caller};
+use crate::commit::CommitError;
+
+/// The DNSSEC routes (merged into the main router).
+pub fn routes() -> Router<Arc<ApiState>> {
+    Router::new()
+        .route("/api/v1/zones/{zone}/keys", get(list))
+        .route("/api/v1/zones/{zone}/keys/resign", post(resign))
+        .route("/api/v1/zones/{zone}/keys/rollover", post(rollover))
+        .route("/api/v1/zones/{zone}/keys/ds-seen", post(ds_seen))
+        .route("/api/v1/zones/{zone}/keys/unsign", post(unsign))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolloverBody {
+    /// `zsk` or `ksk`.
+    kind: String,
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DsSeenBody {
+    tag: u16,
+}
+
+/// Runs `f` on the zone's signing state under its lock, then commits a
+/// full signing pass (the key records changed).
+fn with_signed_zone<T>(
+    engine: &crate::commit::Engine,
+    zone: &crate::zone::name::Name,
+    f: impl FnOnce(&mut crate::dnssec::SignedZone) -> Result<T, String>,
+) -> Result<(T, u32), CommitError> {
+    engine.zone(zone)?;
+    let state = engine
+        .dnssec()
+        .zone(zone)
+        .ok_or_else(|| CommitError::Invalid(format!("zone {zone} is not signed")))?;
+    let out = {
+        let mut s = state
+            .lock()
+            .map_err(|_| CommitError::Invalid("signer lock poisoned".into()))?;
+        f(&mut s).map_err(CommitError::Invalid)?
+    };
+    let serial = crate::signing::resign(engine, zone)?;
+    Ok((out, serial))
+}
+
+/// Starts a ZSK or KSK rollover now.
+#[utoipa::path(post, path = "/api/v1/zones/{zone}/keys/rollover", tag = "dnssec",
+    security(("bearer" = [])),
+    params(("zone" = String, Path, description = "Zone apex")),
+    request_body = RolloverBody,
+    responses(
+        (status = 200, description = "The new key's tag and the serial that publishes it", body = Object),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 403, description = "The token may not write the zone", body = ErrorBody),
+        (status = 404, description = "Zone not served here", body = ErrorBody),
+        (status = 409, description = "The zone is not signed, or the step does not apply now", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Invalid zone name or body", body = ErrorBody),
+        (status = 429, description = "Over the token's rate", body = ErrorBody),
+    ))]
+pub async fn rollover(
+    State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
+    Path(zone): Path<String>,
+    Json(body): Json<RolloverBody>,
+) -> Result<Json<Value>, ApiError> {
+    let zone = zone_for(&state, &caller, &zone, true)?;
+    let ksk = match body.kind.as_str() {
+        "ksk" => true,
+        "zsk" => false,
+        other => {
+            return Err(ApiError::invalid(
+                "kind",
+                format!("`{other}` is not zsk or ksk"),
+            ))
+        }
+    };
+    let engine = state.engine.clone();
+    let (tag, serial) = engine_call(move || {
+        let now = engine.dnssec().clock.now();
+        with_signed_zone(&engine, &zone, |s| {
+            crate::signing::start_roll(&engine, &zone, s, ksk, now)
+        })
+    })
+    .await?;
+    Ok(Json(json!({ "new_key": tag, "serial": serial })))
+}
+
+/// The parent serves the DS of a new KSK: its rollover may go on.
+#[utoipa::path(post, path = "/api/v1/zones/{zone}/keys/ds-seen", tag = "dnssec",
+    security(("bearer" = [])),
+    params(("zone" = String, Path, description = "Zone apex")),
+    request_body = DsSeenBody,
+    responses(
+        (status = 200, description = "The serial that records it", body = Object),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 403, description = "The token may not write the zone", body = ErrorBody),
+        (status = 404, description = "Zone not served here", body = ErrorBody),
+        (status = 409, description = "The zone is not signed, or the step does not apply now", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Invalid zone name or body", body = ErrorBody),
+        (status = 429, description = "Over the token's rate", body = ErrorBody),
+    ))]
+pub async fn ds_seen(
+    State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
+    Path(zone): Path<String>,
+    Json(body): Json<DsSeenBody>,
+) -> Result<Json<Value>, ApiError> {
+    let zone = zone_for(&state, &caller, &zone, true)?;
+    let engine = state.engine.clone();
+    let ((), serial) = engine_call(move || {
+        with_signed_zone(&engine, &zone, |s| {
+            crate::signing::ds_seen(&engine, &zone, s, body.tag)
+        })
+    })
+    .await?;
+    Ok(Json(json!({ "serial": serial })))
+}
+
+/// Each key: tag, algorithm, role, whether published and signing, and the
+/// zone's next signing event (Unix time).
+#[utoipa::path(get, path = "/api/v1/zones/{zone}/keys", tag = "dnssec",
+    security(("bearer" = [])),
+    params(("zone" = String, Path, description = "Zone apex")),
+    responses(
+        (status = 200, description = "Keys, states and the next events", body = Object),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 403, description = "The token does not cover the zone", body = ErrorBody),
+        (status = 404, description = "Zone not served here", body = ErrorBody),
+        (status = 409, description = "The zone is not signed, or the step does not apply now", body = ErrorBody),
+        (status = 422, description = "Invalid zone name or body", body = ErrorBody),
+        (status = 429, description = "Over the token's rate", body = ErrorBody),
+    ))]
+pub async fn list(
+    State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
+    Path(zone): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let zone = zone_for(&state, &caller, &zone, false)?;
+    let engine = state.engine.clone();
+    let body = engine_call(move || {
+        engine.zone(&zone)?;
+        let state = engine
+            .dnssec()
+            .zone(&zone)
+            .ok_or_else(|| CommitError::Invalid(format!("zone {zone} is not signed")))?;
+        let s = state
+            .lock()
+            .map_err(|_| CommitError::Invalid("signer lock poisoned".into()))?;
+        let refresh = s.signer.policy.rrsig_refresh;
+        let refresh_at = s
+            .signer
+            .earliest_expiration
+            .map(|e| (e as u64).saturating_sub(refresh));
+        let mut events: Vec<(u64, String)> = Vec::new();
+        if let Some(t) = refresh_at {
+            events.push((t, "signature refresh".into()));
+        }
+        for r in &s.kasp.rolls {
+            if let Some(t) = r.due() {
+                events.push((t, r.describe()));
+            }
+        }
+        if let Some(t) = s.kasp.zsk_expiry(&s.signer.policy) {
+            events.push((t, "ZSK lifetime ends: rollover starts".into()));
+        }
+        events.sort();
+        let waiting: Vec<String> = s
+            .kasp
+            .rolls
+            .iter()
+            .filter(|r| r.due().is_none())
+            .map(|r| r.describe())
+            .collect();
+        let keys: Vec<_> = s
+            .signer
+            .keys
+            .iter()
+            .map(|k| {
+                json!({
+                    "tag": k.pair.key_tag(),
+                    "algorithm": k.pair.algorithm.mnemonic(),
+                    "role": format!("{:?}", k.role).to_uppercase(),
+                    "published": k.published,
+                    "signing": k.signing,
+                    "cds": k.cds,
+                })
+            })
+            .collect();
+        Ok(json!({
+            "zone": zone.to_string(),
+            "policy": s.signer.policy.name,
+            "keys": keys,
+            "next_event": events.first().map(|(t, w)| json!({"time": t, "what": w})),
+            "events": events.iter().map(|(t, w)| json!({"time": t, "what": w})).collect::<Vec<_>>(),
+            "waiting": waiting,
+            "unsign": s.kasp.unsign.map(|u| format!("{u:?}")),
+            "now": engine.dnssec().clock.now(),
+        }))
+    })
+    .await?;
+    Ok(Json(body))
+}
+
+/// Commits a full signing pass now; answers with the new serial.
+#[utoipa::path(post, path = "/api/v1/zones/{zone}/keys/resign", tag = "dnssec",
+    security(("bearer" = [])),
+    params(("zone" = String, Path, description = "Zone apex")),
+    responses(
+        (status = 200, description = "The new serial", body = Object),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 403, description = "The token may not write the zone", body = ErrorBody),
+        (status = 404, description = "Zone not served here", body = ErrorBody),
+        (status = 409, description = "The zone is not signed, or the step does not apply now", body = ErrorBody),
+        (status = 422, description = "Invalid zone name or body", body = ErrorBody),
+        (status = 429, description = "Over the token's rate", body = ErrorBody),
+    ))]
+pub async fn resign(
+    State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
+    Path(zone): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let zone = zone_for(&state, &caller, &zone, true)?;
+    let engine = state.engine.clone();
+    let serial = engine_call(move || crate::signing::resign(&engine, &zone)).await?;
+    Ok(Json(json!({ "serial": serial })))
+}
+
+/// Starts taking the zone insecure: CDS/CDNSKEY delete are published; the
+/// records go after `ds-seen` with tag 0 and the parent's DS TTL.
+#[utoipa::path(post, path = "/api/v1/zones/{zone}/keys/unsign", tag = "dnssec",
+    security(("bearer" = [])),
+    params(("zone" = String, Path, description = "Zone apex")),
+    responses(
+        (status = 200, description = "The serial that publishes CDS/CDNSKEY delete", body = Object),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 403, description = "The token may not write the zone", body = ErrorBody),
+        (status = 404, description = "Zone not served here", body = ErrorBody),
+        (status = 409, description = "The zone is not signed, or the step does not apply now", body = ErrorBody),
+        (status = 422, description = "Invalid zone name or body", body = ErrorBody),
+        (status = 429, description = "Over the token's rate", body = ErrorBody),
+    ))]
+pub async fn unsign(
+    State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
+    Path(zone): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let zone = zone_for(&state, &caller, &zone, true)?;
+    let engine = state.engine.clone();
+    let ((), serial) = engine_call(move || {
+        with_signed_zone(&engine, &zone, |s| {
+            crate::signing::unsign(&engine, &zone, s)
+        })
+    })
+    .await?;
+    Ok(Json(json!({ "serial": serial })))
+}
