@@ -226,6 +226,7 @@ struct RawConfig {
     token: Vec<crate::api::auth::RawToken>,
     #[serde(default)]
     target: Vec<crate::sync::target::RawTarget>,
+    #[serde(default)]
     policy: Vec<crate::dnssec::policy::RawPolicy>,
 }
 
