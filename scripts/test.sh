@@ -12,7 +12,6 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 PACKAGES=(knot knot-dnsutils knot-dnssecutils nsd bind9 bind9-utils bind9-dnsutils
           dnsperf ldnsutils python3 python3-pip time curl jq openssl
           unbound)   # unbound: validating resolver for tests/e2e_dnssec_answers.rs
-          dnsperf ldnsutils python3 time curl jq)
 # Provider sync peers: PowerDNS with its sqlite backend and HTTP API.
 PACKAGES+=(pdns-server pdns-backend-sqlite3 sqlite3)
 
