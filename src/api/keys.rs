@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::errors::ErrorBody;
+use super::errors::{Body, ErrorBody};
 use super::{engine_call, zone_for, ApiError, ApiState, Caller};
 use crate::commit::CommitError;
 
@@ -78,7 +78,7 @@ pub async fn rollover(
     State(state): State<Arc<ApiState>>,
     Caller(caller): Caller,
     Path(zone): Path<String>,
-    Json(body): Json<RolloverBody>,
+    Body(body): Body<RolloverBody>,
 ) -> Result<Json<Value>, ApiError> {
     let zone = zone_for(&state, &caller, &zone, true)?;
     let ksk = match body.kind.as_str() {
@@ -122,7 +122,7 @@ pub async fn ds_seen(
     State(state): State<Arc<ApiState>>,
     Caller(caller): Caller,
     Path(zone): Path<String>,
-    Json(body): Json<DsSeenBody>,
+    Body(body): Body<DsSeenBody>,
 ) -> Result<Json<Value>, ApiError> {
     let zone = zone_for(&state, &caller, &zone, true)?;
     let engine = state.engine.clone();

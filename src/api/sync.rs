@@ -3,14 +3,15 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::errors::ErrorBody;
+use super::errors::{ErrorBody, Params};
 use super::{zone_for, ApiError, ApiState, Caller};
 use crate::sync::engine::{handle, SyncEngine};
 
@@ -54,7 +55,7 @@ pub async fn plan(
     State(state): State<Arc<ApiState>>,
     Caller(caller): Caller,
     Path(zone): Path<String>,
-    Query(q): Query<TargetQuery>,
+    Params(q): Params<TargetQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let zone = zone_for(&state, &caller, &zone, false)?;
     let sync = engine()?;
@@ -91,10 +92,15 @@ pub async fn apply(
     State(state): State<Arc<ApiState>>,
     Caller(caller): Caller,
     Path(zone): Path<String>,
-    body: Option<Json<ApplyBody>>,
+    body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let zone = zone_for(&state, &caller, &zone, true)?;
-    let body = body.map(|b| b.0).unwrap_or_default();
+    // The body is optional: empty means "all targets, no force".
+    let body: ApplyBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ApplyBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::invalid("body", e.to_string()))?
+    };
     let sync = engine()?;
     let results = sync
         .plans(&zone, body.target.as_deref(), Some(body.force))
