@@ -155,3 +155,24 @@ fn join_txt(rd: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_txt_joins_and_resplits() {
+        let zone: Name = "example.test".parse().expect("name");
+        let two = crate::rdata::from_str(RType::TXT, "\"ab\" \"cd\"", &zone).expect("txt");
+        let one = crate::rdata::from_str(RType::TXT, "\"abcd\"", &zone).expect("txt");
+        assert_eq!(join_txt(&two), one);
+        let long = format!("\"{}\" \"{}\"", "x".repeat(200), "y".repeat(200));
+        let rd = crate::rdata::from_str(RType::TXT, &long, &zone).expect("txt");
+        let joined = join_txt(&rd);
+        assert_eq!(joined[0], 255);
+        assert_eq!(joined[256], 145);
+        assert_eq!(joined.len(), 402);
+        let empty = crate::rdata::from_str(RType::TXT, "\"\"", &zone).expect("txt");
+        assert_eq!(join_txt(&empty), vec![0]);
+    }
+}

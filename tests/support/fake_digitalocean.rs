@@ -188,8 +188,8 @@ fn record_json(id: u64, r: &Record) -> Value {
 
 /// A record from a request body, as DigitalOcean stores it (targets
 /// without the trailing dot, the apex as `@`).
-fn from_body(domain: &str, body: &Value) -> Result<Record, Response> {
-    let bad = |m: &str| err(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_entity", m);
+fn from_body(domain: &str, body: &Value) -> Result<Record, &'static str> {
+    let bad = |m: &'static str| m;
     let rtype = body["type"]
         .as_str()
         .ok_or_else(|| bad("Type is required"))?;
@@ -321,7 +321,7 @@ async fn create(
     }
     let rec = match from_body(&d, &body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(m) => return err(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_entity", m),
     };
     st.next_id += 1;
     let id = st.next_id;
@@ -352,7 +352,7 @@ async fn update(
     }
     let rec = match from_body(&d, &body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(m) => return err(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_entity", m),
     };
     st.records.insert(id, rec.clone());
     if matches!(g, Gate::FailAfter) {
