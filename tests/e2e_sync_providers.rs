@@ -11,8 +11,12 @@ mod common;
 mod fake_cloudflare;
 #[path = "support/fake_desec.rs"]
 mod fake_desec;
+#[path = "support/fake_digitalocean.rs"]
+mod fake_digitalocean;
 #[path = "support/fake_gandi.rs"]
 mod fake_gandi;
+#[path = "support/fake_hetzner.rs"]
+mod fake_hetzner;
 #[path = "support/nsupdate.rs"]
 mod nsupdate;
 
@@ -500,4 +504,285 @@ fn gandi_behavioural_suite() {
         .as_str()
         .unwrap_or("")
         .contains("HTTP 401"));
+}
+
+/// Hetzner Cloud DNS: RRset family, pages of 100 (362 RRsets: four pages),
+/// create + `set_records`/`change_ttl` actions waited on, TTL from 60.
+#[test]
+fn hetzner_behavioural_suite() {
+    require("nsupdate");
+    use fake_hetzner::{FakeHetzner, TOKEN as HETZNER_TOKEN};
+    let fake = FakeHetzner::start(ZONE);
+    let s = Server::start(
+        &config_for("hetzner", &fake.url, "hetzner.token"),
+        &[
+            ("fake.test.zone", &zone_file()),
+            ("hetzner.token", HETZNER_TOKEN),
+        ],
+        ZONE,
+    );
+    assert!(
+        wait_for(Duration::from_secs(30), || in_sync(&s)),
+        "{}\n{}",
+        status(&s),
+        s.log()
+    );
+    // Every type through (SRV and PTR included), TXT quoted, apex NS and
+    // SOA left to Hetzner.
+    assert_eq!(
+        fake.rrset("www", "A"),
+        (vec!["192.0.2.1".to_string(), "192.0.2.2".to_string()], 300)
+    );
+    assert_eq!(
+        fake.rrset("@", "MX").0,
+        vec!["10 mail.fake.test.", "20 mail2.fake.test."]
+    );
+    assert_eq!(
+        fake.rrset("txt", "TXT").0,
+        vec!["\"hello world\" \"second string\""]
+    );
+    assert_eq!(
+        fake.rrset("_sip._tcp", "SRV").0,
+        vec!["0 5 5060 www.fake.test."]
+    );
+    assert_eq!(fake.rrset("ptr", "PTR").0, vec!["www.fake.test."]);
+    assert_eq!(fake.rrset("cn", "CNAME").0, vec!["www.fake.test."]);
+    assert_eq!(
+        fake.rrset("short", "A").1,
+        60,
+        "TTL raised to Hetzner's minimum"
+    );
+    assert!(fake.rrset("@", "NS").0.is_empty());
+    assert_eq!(fake.count(), BULK + 12);
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+    assert!(fake.state.lock().expect("state").max_page >= 4);
+
+    // Incremental add, change of values, of TTL only, delete, type switch.
+    update(
+        &s,
+        "update add new.fake.test. 3600 A 203.0.113.1\n\
+         update delete www.fake.test. A 192.0.2.2\nupdate add www.fake.test. 300 A 192.0.2.9\n\
+         update delete txt.fake.test. TXT\nupdate add txt.fake.test. 600 TXT \"changed\"\n\
+         update delete v6.fake.test. AAAA\nupdate add v6.fake.test. 900 AAAA 2001:db8::1\n\
+         update delete cn.fake.test. CNAME\nupdate add cn.fake.test. 300 A 192.0.2.10\n\
+         update delete h0.fake.test. A\n",
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || in_sync(&s)),
+        "{}",
+        status(&s)
+    );
+    assert_eq!(
+        fake.rrset("new", "A"),
+        (vec!["203.0.113.1".to_string()], 3600)
+    );
+    assert_eq!(fake.rrset("www", "A").0, vec!["192.0.2.1", "192.0.2.9"]);
+    assert_eq!(
+        fake.rrset("txt", "TXT"),
+        (vec!["\"changed\"".to_string()], 600)
+    );
+    assert_eq!(
+        fake.rrset("v6", "AAAA"),
+        (vec!["2001:db8::1".to_string()], 900)
+    );
+    assert!(fake.rrset("cn", "CNAME").0.is_empty());
+    assert_eq!(fake.rrset("cn", "A").0, vec!["192.0.2.10"]);
+    assert!(fake.rrset("h0", "A").0.is_empty());
+    assert!(
+        fake.state.lock().expect("state").actions_polled > 0,
+        "actions were waited on"
+    );
+
+    // 30% failing (429 with Retry-After, 500 before and after the write).
+    fake.set(|st| st.fail_percent = 30);
+    let mut body = String::new();
+    for i in 1..30 {
+        body.push_str(&format!(
+            "update delete h{i}.fake.test. A\nupdate add h{i}.fake.test. 300 A 203.0.113.{i}\n\
+             update add m{i}.fake.test. 600 A 203.0.114.{i}\n"
+        ));
+    }
+    update(&s, &body);
+    assert!(
+        wait_for(Duration::from_secs(60), || in_sync(&s)),
+        "{}\n{}",
+        status(&s),
+        s.log()
+    );
+    fake.set(|st| st.fail_percent = 0);
+    assert!(fake.state.lock().expect("state").faults > 5);
+    for i in 1..30 {
+        assert_eq!(
+            fake.rrset(&format!("h{i}"), "A").0,
+            vec![format!("203.0.113.{i}")]
+        );
+        assert_eq!(
+            fake.rrset(&format!("m{i}"), "A"),
+            (vec![format!("203.0.114.{i}")], 600)
+        );
+    }
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+
+    fake.set(|st| st.unauthorized = true);
+    update(&s, "update add denied.fake.test. 600 A 203.0.113.99\n");
+    assert!(
+        wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
+        "{}",
+        status(&s)
+    );
+    assert!(status(&s)["last_error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("authentication refused (HTTP 401)"));
+    let n = fake.state.lock().expect("state").requests;
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        fake.state.lock().expect("state").requests,
+        n,
+        "a stopped target kept calling"
+    );
+}
+
+/// DigitalOcean: per-record family, pages of 100 followed through
+/// `links.pages.next` (363 records: four pages), TXT joined into one raw
+/// string, targets without the trailing dot, TTL from 30, duplicates
+/// accepted by the API (so a retried create would show).
+#[test]
+fn digitalocean_behavioural_suite() {
+    require("nsupdate");
+    use fake_digitalocean::{FakeDigitalOcean, TOKEN as DO_TOKEN};
+    let fake = FakeDigitalOcean::start(ZONE);
+    let no_dupes = |f: &FakeDigitalOcean| {
+        let mut seen = BTreeSet::new();
+        for r in f.records() {
+            let k = (
+                r.name.clone(),
+                r.rtype.clone(),
+                r.data.clone(),
+                r.priority,
+                r.port,
+                r.weight,
+            );
+            assert!(seen.insert(k), "duplicate record at the provider: {r:?}");
+        }
+    };
+    let s = Server::start(
+        &config_for("digitalocean", &fake.url, "do.token"),
+        &[("fake.test.zone", &zone_file()), ("do.token", DO_TOKEN)],
+        ZONE,
+    );
+    assert!(
+        wait_for(Duration::from_secs(30), || in_sync(&s)),
+        "{}\n{}",
+        status(&s),
+        s.log()
+    );
+    assert_eq!(fake.rrset("www", "A").0, vec!["192.0.2.1", "192.0.2.2"]);
+    assert_eq!(fake.rrset("v6", "AAAA").0, vec!["2001:db8::1"]);
+    assert_eq!(
+        fake.rrset("@", "MX").0,
+        vec!["10 mail.fake.test", "20 mail2.fake.test"]
+    );
+    assert_eq!(
+        fake.rrset("txt", "TXT").0,
+        vec!["hello worldsecond string"],
+        "TXT strings joined into one raw value"
+    );
+    assert_eq!(fake.rrset("cn", "CNAME").0, vec!["www.fake.test"]);
+    assert_eq!(fake.rrset("sub", "NS").0, vec!["ns.elsewhere.example"]);
+    assert_eq!(
+        fake.rrset("_sip._tcp", "SRV").0,
+        vec!["0 5 5060 www.fake.test"]
+    );
+    assert_eq!(fake.rrset("short", "A").1, vec![30]);
+    assert!(
+        fake.rrset("@", "NS").0.is_empty(),
+        "apex NS is the provider's"
+    );
+    assert!(fake.rrset("ptr", "PTR").0.is_empty());
+    assert_eq!(fake.records().len(), BULK + 13);
+    let st = status(&s);
+    assert!(
+        st["skipped"].to_string().contains("ptr.fake.test. PTR"),
+        "{st}"
+    );
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+    assert!(fake.state.lock().expect("state").max_page >= 4);
+
+    update(
+        &s,
+        "update add new.fake.test. 120 A 203.0.113.1\n\
+         update delete www.fake.test. A 192.0.2.2\nupdate add www.fake.test. 300 A 192.0.2.9\n\
+         update delete txt.fake.test. TXT\nupdate add txt.fake.test. 600 TXT \"changed\"\n\
+         update delete h0.fake.test. A\n\
+         update delete cn.fake.test. CNAME\nupdate add cn.fake.test. 300 A 192.0.2.10\n",
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || in_sync(&s)),
+        "{}",
+        status(&s)
+    );
+    assert_eq!(
+        fake.rrset("new", "A"),
+        (vec!["203.0.113.1".to_string()], vec![120])
+    );
+    assert_eq!(fake.rrset("www", "A").0, vec!["192.0.2.1", "192.0.2.9"]);
+    assert_eq!(
+        fake.rrset("txt", "TXT"),
+        (vec!["changed".to_string()], vec![600])
+    );
+    assert!(fake.rrset("h0", "A").0.is_empty());
+    assert!(fake.rrset("cn", "CNAME").0.is_empty());
+    assert_eq!(fake.rrset("cn", "A").0, vec!["192.0.2.10"]);
+    no_dupes(&fake);
+
+    fake.set(|st| st.fail_percent = 30);
+    let mut body = String::new();
+    for i in 1..40 {
+        body.push_str(&format!(
+            "update delete h{i}.fake.test. A\nupdate add h{i}.fake.test. 300 A 203.0.113.{i}\n"
+        ));
+        body.push_str(&format!("update add m{i}.fake.test. 300 A 203.0.114.{i}\nupdate add m{i}.fake.test. 300 A 203.0.115.{i}\n"));
+    }
+    update(&s, &body);
+    assert!(
+        wait_for(Duration::from_secs(60), || in_sync(&s)),
+        "no convergence under faults: {}\n{}",
+        status(&s),
+        s.log()
+    );
+    assert!(fake.state.lock().expect("state").faults > 5);
+    fake.set(|st| st.fail_percent = 0);
+    for i in 1..40 {
+        assert_eq!(
+            fake.rrset(&format!("h{i}"), "A").0,
+            vec![format!("203.0.113.{i}")]
+        );
+        assert_eq!(
+            fake.rrset(&format!("m{i}"), "A").0,
+            vec![format!("203.0.114.{i}"), format!("203.0.115.{i}")]
+        );
+    }
+    no_dupes(&fake);
+    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    assert!(ok && plan.contains("no changes"), "{plan}");
+
+    fake.set(|st| st.unauthorized = true);
+    update(&s, "update add denied.fake.test. 60 A 203.0.113.99\n");
+    assert!(
+        wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
+        "{}",
+        status(&s)
+    );
+    assert!(status(&s)["last_error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("authentication refused (HTTP 401)"));
+    fake.set(|st| st.unauthorized = false);
+    let (ok, out) = cli(&s, &["sync", "apply"]);
+    assert!(ok, "{out}");
+    assert_eq!(fake.rrset("denied", "A").0, vec!["203.0.113.99"]);
 }

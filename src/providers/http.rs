@@ -120,6 +120,16 @@ impl Http {
         }
     }
 
+    /// Sends the request once, without retrying: for a write that is not
+    /// idempotent (a create), where a retry after a lost answer would
+    /// duplicate; the engine re-reads the zone and plans again instead.
+    pub async fn send_once<F>(&self, build: F) -> Result<Response, ProviderError>
+    where
+        F: Fn(&reqwest::Client) -> Result<reqwest::Request, ProviderError>,
+    {
+        self.once(&build).await
+    }
+
     async fn once<F>(&self, build: &F) -> Result<Response, ProviderError>
     where
         F: Fn(&reqwest::Client) -> Result<reqwest::Request, ProviderError>,

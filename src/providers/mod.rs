@@ -10,7 +10,9 @@
 
 pub mod cloudflare;
 pub mod desec;
+pub mod digitalocean;
 pub mod gandi;
+pub mod hetzner;
 pub mod http;
 pub mod powerdns;
 pub mod rfc2136;
@@ -33,6 +35,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub enum TxtStyle {
     /// RFC 1035 presentation: each string quoted, split at 255 octets.
     Quoted,
+    /// One raw string per record: the provider joins the strings, so a
+    /// multi-string TXT comes back as one (re-split at 255 octets).
+    Joined,
 }
 
 /// What a provider can hold; the planner shapes the desired state by it.
@@ -217,6 +222,10 @@ pub fn build(target: &TargetConfig) -> Result<Option<Box<dyn Provider>>, Provide
         TargetKind::Cloudflare => Some(Box::new(cloudflare::Cloudflare::new(target, http()?)?)),
         TargetKind::Desec => Some(Box::new(desec::Desec::new(target, http()?)?)),
         TargetKind::Gandi => Some(Box::new(gandi::Gandi::new(target, http()?)?)),
+        TargetKind::Hetzner => Some(Box::new(hetzner::Hetzner::new(target, http()?)?)),
+        TargetKind::DigitalOcean => {
+            Some(Box::new(digitalocean::DigitalOcean::new(target, http()?)?))
+        }
         TargetKind::Rfc2136 => Some(Box::new(rfc2136::Rfc2136::new(target)?)),
         TargetKind::Secondary => None,
     })

@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 
-use crate::providers::Capabilities;
+use crate::providers::{Capabilities, TxtStyle};
 use crate::rdata::RType;
 use crate::sync::normalize::{clamp_ttl, in_scope, ttl_bounds};
 use crate::sync::rrset::{RRsetData, RRsetKey, RRsets};
@@ -100,7 +100,11 @@ fn add(
         return;
     }
     let ttl = clamp_ttl(set.ttl, bounds);
-    let data = RRsetData::new(set.rtype, ttl, set.rdatas().map(<[u8]>::to_vec));
+    let rdatas = set.rdatas().map(|rd| match (set.rtype, caps.txt) {
+        (RType::TXT, TxtStyle::Joined) => join_txt(rd),
+        _ => rd.to_vec(),
+    });
+    let data = RRsetData::new(set.rtype, ttl, rdatas);
     out.rrsets.insert(key, data);
 }
 
@@ -128,4 +132,47 @@ pub fn desired_for(
         });
     }
     Ok(out)
+}
+
+/// A TXT rdata as a provider that joins strings stores it: one string,
+/// cut again at 255 octets.
+fn join_txt(rd: &[u8]) -> Vec<u8> {
+    let mut joined = Vec::with_capacity(rd.len());
+    let mut rest = rd;
+    while let Some((&len, tail)) = rest.split_first() {
+        let len = usize::from(len).min(tail.len());
+        joined.extend_from_slice(&tail[..len]);
+        rest = &tail[len..];
+    }
+    let mut out = Vec::with_capacity(joined.len() + joined.len() / 255 + 1);
+    if joined.is_empty() {
+        out.push(0);
+    }
+    for chunk in joined.chunks(255) {
+        // chunks(255) never yields more than 255 octets.
+        out.push(chunk.len() as u8);
+        out.extend_from_slice(chunk);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_txt_joins_and_resplits() {
+        let zone: Name = "example.test".parse().expect("name");
+        let two = crate::rdata::from_str(RType::TXT, "\"ab\" \"cd\"", &zone).expect("txt");
+        let one = crate::rdata::from_str(RType::TXT, "\"abcd\"", &zone).expect("txt");
+        assert_eq!(join_txt(&two), one);
+        let long = format!("\"{}\" \"{}\"", "x".repeat(200), "y".repeat(200));
+        let rd = crate::rdata::from_str(RType::TXT, &long, &zone).expect("txt");
+        let joined = join_txt(&rd);
+        assert_eq!(joined[0], 255);
+        assert_eq!(joined[256], 145);
+        assert_eq!(joined.len(), 402);
+        let empty = crate::rdata::from_str(RType::TXT, "\"\"", &zone).expect("txt");
+        assert_eq!(join_txt(&empty), vec![0]);
+    }
 }

@@ -24,6 +24,10 @@ pub enum TargetKind {
     Desec,
     /// Gandi LiveDNS (personal access token).
     Gandi,
+    /// Hetzner Cloud DNS, the DNS API of api.hetzner.cloud (API token).
+    Hetzner,
+    /// DigitalOcean domains (personal access token).
+    DigitalOcean,
     /// Any primary taking RFC 2136 UPDATE (read back by AXFR), with TSIG.
     Rfc2136,
     /// A provider that pulls the zone by AXFR/IXFR: only its serial is watched.
