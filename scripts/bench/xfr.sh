@@ -5,7 +5,9 @@
 #     `dig +noall` (parses every message, prints nothing: kdig's text output
 #     costs it more CPU than the servers spend); the three serve at once
 #     and the RUNS rounds alternate between them; median wall time.
-#     Target: polyzone <= 0.8 x peers.
+#     Target: polyzone <= 0.8 x peers. The same rounds also time a raw
+#     client (examples/axfr_sink: walks every record to count them, prints
+#     no text), where the time is the server's and the socket's.
 #  2. IXFR of a one-record change on that zone: polyzone's server-side time,
 #     from the request read to the last byte written (the `elapsed_us` of its
 #     "transfer sent" log line), median of RUNS updates. Target: < 5 ms.
@@ -29,6 +31,7 @@ OUT=${BENCH_OUT:-$ROOT/target/bench}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)/xfr
 POLYZONE=${POLYZONE:-$ROOT/target/release/polyzone}
+SINK=${SINK:-$ROOT/target/release/examples/axfr_sink}
 SECRET=$(head -c 32 /dev/urandom | base64)
 PIDS=()
 
@@ -130,7 +133,14 @@ axfr_time() { # port -> seconds; checks the record count
   [ "$out" = "$2" ] || die "AXFR from $1: '$out', expected '$2'"
   echo "$t1 - $t0" | bc -l
 }
-declare -A AXFR PORTS=([polyzone]=$PZ [knot]=$KP [nsd]=$NP) TIMES SIZE
+sink_time() { # port -> seconds; checks the record count
+  local out
+  out=$("$SINK" 127.0.0.1:"$1" $ZONE) || die "axfr_sink from $1 failed"
+  [ "$(awk '{print $2}' <<<"$out")" = "$2" ] || die "axfr_sink from $1: '$out', expected $2 records"
+  awk '{print $8}' <<<"$out"
+}
+[ -x "$SINK" ] || (cd "$ROOT" && cargo build --release --example axfr_sink >/dev/null 2>&1) || die "cannot build examples/axfr_sink"
+declare -A AXFR PORTS=([polyzone]=$PZ [knot]=$KP [nsd]=$NP) TIMES SIZE SINKT SINKM RECS
 # All three serve at once and the runs alternate between them, so a change
 # in the machine's load (other jobs) hits every server alike.
 start "$OUT/polyzone" $PZ "$POLYZONE" serve --config "$OUT/polyzone/polyzone.toml"
@@ -140,10 +150,18 @@ for srv in polyzone knot nsd; do
   wait_soa ${PORTS[$srv]} 300
   SIZE[$srv]=$(dig @127.0.0.1 -p ${PORTS[$srv]} +noall +stats +time=60 $ZONE AXFR | grep 'XFR size')
 done
+for srv in polyzone knot nsd; do
+  RECS[$srv]=$("$SINK" 127.0.0.1:${PORTS[$srv]} $ZONE | awk '{print $2}')
+done
 for r in $(seq "$RUNS"); do
   for srv in polyzone knot nsd; do
     TIMES[$srv]="${TIMES[$srv]:-} $(axfr_time ${PORTS[$srv]} "${SIZE[$srv]}")"
+    SINKT[$srv]="${SINKT[$srv]:-} $(sink_time ${PORTS[$srv]} "${RECS[$srv]}")"
   done
+done
+for srv in polyzone knot nsd; do
+  SINKM[$srv]=$(printf '%s\n' ${SINKT[$srv]} | median)
+  printf "AXFR %-8s to axfr_sink, %s records, runs: %s -> median %.3f s\n" $srv "${RECS[$srv]}" "$(echo ${SINKT[$srv]})" "${SINKM[$srv]}"
 done
 for srv in polyzone knot nsd; do
   AXFR[$srv]=$(printf '%s\n' ${TIMES[$srv]} | median)
@@ -321,5 +339,7 @@ echo "== summary ($N records; $(nproc) cores)"
 printf "%-40s %12s %12s %12s %s\n" figure polyzone knotd nsd target
 printf "%-40s %12.3f %12.3f %12.3f %s\n" "AXFR to dig +noall, median s" "${AXFR[polyzone]}" "${AXFR[knot]}" "${AXFR[nsd]}" \
   "<= 0.8 x peers: ratio $(echo "${AXFR[polyzone]} / ${AXFR[knot]}" | bc -l | cut -c1-4) (knotd), $(echo "${AXFR[polyzone]} / ${AXFR[nsd]}" | bc -l | cut -c1-4) (nsd)"
+printf "%-40s %12.3f %12.3f %12.3f %s\n" "AXFR to axfr_sink (raw), median s" "${SINKM[polyzone]}" "${SINKM[knot]}" "${SINKM[nsd]}" \
+  "<= 0.8 x peers: ratio $(echo "${SINKM[polyzone]} / ${SINKM[knot]}" | bc -l | cut -c1-4) (knotd), $(echo "${SINKM[polyzone]} / ${SINKM[nsd]}" | bc -l | cut -c1-4) (nsd)"
 printf "%-40s %12s %12s %12s %s\n" "IXFR 1-record change, server us (median)" "$IXFR_MED" - - "< 5000"
 printf "%-40s %12s %12s %12s %s\n" "nsupdate -> 3 secondaries, p50 ms" "$P50" - - "< 300 (max $PMAX)"

@@ -33,6 +33,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use crate::rdata::RType;
 use crate::zone::diff::Diff;
 use crate::zone::name::Name;
 use crate::zone::version::ZoneVersion;
@@ -219,6 +220,12 @@ impl Registry {
         match state.signer.seal(before, diff, scope, self.clock.now()) {
             Ok(d) => {
                 state.full_requested = false;
+                let name = zone.to_string();
+                let made = d.added.iter().filter(|r| r.rtype == RType::RRSIG).count();
+                crate::metrics::signatures_made(&name, made as u64);
+                if let Some(e) = state.signer.earliest_expiration {
+                    crate::metrics::signature_next_expiry(&name, e as u64);
+                }
                 Ok(d)
             }
             Err(e) => {

@@ -337,6 +337,7 @@ impl WorkerTask {
             Outcome::Failed(report, e) => {
                 self.actual = None; // re-read after any failed request
                 let mut st = lock(&self.status);
+                crate::metrics::sync_error(&st.zone, &st.target);
                 st.last_error = Some(e.to_string());
                 if let ProviderError::Auth { .. } = e {
                     self.stopped = true;
@@ -374,6 +375,7 @@ impl WorkerTask {
                 st.behind_since = Some(unix_f64() - st.lag_seconds);
             }
         }
+        crate::metrics::sync_lag(&st.zone, &st.target, st.lag_serials, st.lag_seconds as u64);
     }
 
     async fn load_applied(&self) -> Option<u32> {
@@ -603,6 +605,7 @@ impl WorkerTask {
             }
             let mut st = lock(&self.status);
             st.drift_found += lines.len() as u64;
+            crate::metrics::drift_found(&st.zone, &st.target, lines.len() as u64);
             st.drift = lines;
         }
         report.changes = changes.iter().map(ChangeView::of).collect();

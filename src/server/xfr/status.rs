@@ -91,6 +91,7 @@ impl SecondaryStatus {
 
     /// A NOTIFY for `serial` is about to go to `target`.
     pub fn notify_sent(&self, zone: &Name, target: SocketAddr, serial: u32) {
+        crate::metrics::notify_sent(&zone.to_string());
         self.with(zone, |z| {
             z.notify.entry(target).or_default().sent_serial = Some(serial);
         });
@@ -98,6 +99,7 @@ impl SecondaryStatus {
 
     /// `target` answered the NOTIFY for `serial` with NOERROR.
     pub fn notify_acked(&self, zone: &Name, target: SocketAddr, serial: u32, now: u64) {
+        crate::metrics::notify_acked(&zone.to_string());
         self.with(zone, |z| {
             let s = z.notify.entry(target).or_default();
             s.acked_serial = Some(serial);
@@ -124,6 +126,9 @@ impl SecondaryStatus {
         now: u64,
     ) {
         let key = key.map(|k| k.to_string());
+        // AXFR, IXFR, IXFR-as-AXFR → the metric's two kinds.
+        let metric_kind = if kind == "IXFR" { "ixfr" } else { "axfr" };
+        crate::metrics::transfer(&zone.to_string(), metric_kind);
         self.with(zone, |z| {
             let entry = z
                 .transfers
