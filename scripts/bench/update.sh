@@ -254,7 +254,7 @@ cpu_ns() { # server -> on-CPU time of all its threads, ns (schedstat)
 }
 
 journal_diffs() { # polyzone dir: entries `polyzone history` lists
-  "$POLYZONE" history $ZONE --limit 1000000 --config "$1/polyzone.toml" 2>/dev/null | tail -n +2 | wc -l
+  "$POLYZONE" history $ZONE --limit 100000 --config "$1/polyzone.toml" 2>/dev/null | tail -n +2 | wc -l
 }
 
 # --- clients -----------------------------------------------------------------
