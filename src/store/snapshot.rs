@@ -285,8 +285,8 @@ impl Store {
 }
 
 /// See [`Store::needs_snapshot`]. A snapshot costs the whole zone, so
-/// besides the policy's count it waits until the diffs since the last one
-/// add up to half of its size: a zone is not rewritten for every few
+/// between half the policy's count and the full count it also waits until
+/// the diffs since the last one add up to half of its size: a zone is not rewritten for every few
 /// hundred small changes (snapshots cost at most twice the bytes of the
 /// changes, measured: at 1/8 a 10k-record zone spent a third of a core on
 /// snapshots under 6,000 updates/s), at the price of replaying more diffs
@@ -302,7 +302,11 @@ fn due_snapshot(h: &ZoneHead, p: &RetentionPolicy) -> bool {
     // The diffs since the snapshot are the newest ones: estimate their
     // size from the mean of the journal.
     let since_bytes = h.diff_bytes / h.diff_count.max(1) * since;
-    since >= (p.max_diffs as u64 / 2).max(1) && since_bytes.saturating_mul(2) >= h.snapshot_bytes
+    // The configured count is a bound: a journal never holds more than
+    // twice `max_diffs` (that many before the snapshot, that many after).
+    since >= (p.max_diffs as u64).max(1)
+        || (since >= (p.max_diffs as u64 / 2).max(1)
+            && since_bytes.saturating_mul(2) >= h.snapshot_bytes)
 }
 
 /// Drops diffs from the old end of the journal while it is over `policy`,
