@@ -263,7 +263,7 @@ struct ZoneRecords<'a> {
 impl<'a> ZoneRecords<'a> {
     fn new(v: &'a ZoneVersion) -> ZoneRecords<'a> {
         ZoneRecords {
-            nodes: Box::new(v.nodes()),
+            nodes: Box::new(crate::zone::node::Prefetched::new(v.nodes())),
             class: v.class().0,
             node: None,
             sets: Vec::with_capacity(8),

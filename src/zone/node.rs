@@ -165,6 +165,27 @@ impl Node {
         &self.0[1..1 + len]
     }
 
+    /// Asks the CPU to start loading this node's bytes (owner and RRset
+    /// headers) into cache. Walks over a whole zone (AXFR, full signing)
+    /// visit nodes in hash-table order, which is unrelated to where they
+    /// sit in memory, so without this nearly every node is a cache miss.
+    #[inline]
+    pub fn prefetch(&self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let p = self.0.as_ptr() as *const i8;
+            // SAFETY: a prefetch is only a hint; it never faults or reads
+            // memory architecturally, and `p` points into a live Arc.
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                _mm_prefetch(p, _MM_HINT_T0);
+                if self.0.len() > 48 {
+                    _mm_prefetch(p.wrapping_add(64), _MM_HINT_T0);
+                }
+            }
+        }
+    }
+
     /// The owner as a [`Name`].
     pub fn owner(&self) -> Name {
         // The bytes were a valid Name when the node was built.
@@ -285,6 +306,40 @@ impl std::fmt::Debug for Node {
         let sets: Vec<(RType, u32, usize)> =
             self.rrsets().map(|s| (s.rtype, s.ttl, s.len())).collect();
         d.field("rrsets", &sets).finish()
+    }
+}
+
+/// Wraps a node iterator so that each node is prefetched [`AHEAD`] steps
+/// before it is returned.
+pub struct Prefetched<'a, I: Iterator<Item = &'a Node>> {
+    inner: I,
+    ahead: std::collections::VecDeque<&'a Node>,
+}
+
+/// How far ahead [`Prefetched`] reads: enough to cover a memory latency
+/// with the work of packing or hashing a few nodes.
+const AHEAD: usize = 12;
+
+impl<'a, I: Iterator<Item = &'a Node>> Prefetched<'a, I> {
+    pub fn new(mut inner: I) -> Self {
+        let mut ahead = std::collections::VecDeque::with_capacity(AHEAD + 1);
+        for n in inner.by_ref().take(AHEAD) {
+            n.prefetch();
+            ahead.push_back(n);
+        }
+        Prefetched { inner, ahead }
+    }
+}
+
+impl<'a, I: Iterator<Item = &'a Node>> Iterator for Prefetched<'a, I> {
+    type Item = &'a Node;
+    #[inline]
+    fn next(&mut self) -> Option<&'a Node> {
+        if let Some(n) = self.inner.next() {
+            n.prefetch();
+            self.ahead.push_back(n);
+        }
+        self.ahead.pop_front()
     }
 }
 
