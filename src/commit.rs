@@ -314,6 +314,7 @@ impl Engine {
         if made.is_empty() {
             return Ok(out);
         }
+        let sealed = std::time::Instant::now();
         let mut version = (*current).clone();
         let mut diffs = Vec::with_capacity(made.len());
         for (d, meta) in made {
@@ -326,6 +327,7 @@ impl Engine {
         let started = std::time::Instant::now();
         self.store.append(&zc.name, &diffs)?;
         crate::metrics::commit(diffs.len(), started.elapsed().as_micros() as u64);
+        tracing::debug!(zone = %zc.name, sealed_applied_ms = sealed.elapsed().as_millis() as u64, append_ms = started.elapsed().as_millis() as u64, "committed");
         self.write_back(zc, &version);
         z.publish(version);
         self.compact(&zc.name);

@@ -287,12 +287,19 @@ impl ZoneSigner {
             return Err(SignError::NoKey(self.apex.clone()));
         }
         let started = std::time::Instant::now();
-        let mut index = self.take_index(before);
+        let mut index = if scope == Scope::Full && self.nsec3().is_none() {
+            // The full pass sorts the names itself (see `full_nsec_chain`).
+            self.index = None;
+            ChainIndex::Nsec(BTreeSet::new())
+        } else {
+            self.take_index(before)
+        };
         // Step 1.
         let mut data = diff;
         data.removed.retain(|r| !is_managed(r.rtype));
         data.added.retain(|r| !is_managed(r.rtype));
         let after0 = before.apply_unfolded(&data)?;
+        let mut steps: Vec<(&str, u64)> = vec![("data", started.elapsed().as_millis() as u64)];
         // Step 2, and the signatures and NSEC of names whose data is all
         // gone: without them the node (and empty parents) disappears, so
         // that the chain sees the names that will really exist.
@@ -312,6 +319,7 @@ impl ZoneSigner {
             }
         }
         let after1 = apex_change.apply_to(&after0)?;
+        steps.push(("apex", started.elapsed().as_millis() as u64));
         // Step 3: affected names and the types whose RRsets changed.
         let mut changed: HashMap<Vec<u8>, HashSet<RType>> = HashMap::new();
         for r in data
@@ -327,8 +335,11 @@ impl ZoneSigner {
                 .insert(r.rtype);
         }
         let affected = self.affected_names(before, &after1, &changed, scope);
+        steps.push(("affected", started.elapsed().as_millis() as u64));
         let chain = self.chain_change(before, &after1, &affected, &mut index, scope)?;
+        steps.push(("chain", started.elapsed().as_millis() as u64));
         let after2 = chain.apply_to(&after1)?;
+        steps.push(("chain_apply", started.elapsed().as_millis() as u64));
         for r in chain.removed.iter().chain(&chain.added) {
             changed
                 .entry(lower(r.owner.as_wire()))
@@ -336,26 +347,32 @@ impl ZoneSigner {
                 .insert(r.rtype);
         }
         // Step 4: signatures at every affected owner and chain owner.
-        let mut owners: BTreeSet<CanonName> = affected.iter().map(|w| CanonName::new(w)).collect();
-        for r in chain.removed.iter().chain(&chain.added) {
-            owners.insert(CanonName::new(r.owner.as_wire()));
-        }
-        if scope == Scope::Full {
-            // Every other name is affected already; NSEC3 records whose
-            // chain link did not change still need their signatures checked.
-            for n in after2.nodes().filter(|n| super::chain::is_nsec3_owner(n)) {
-                owners.insert(CanonName::new(n.owner_wire()));
+        let owners: Vec<Vec<u8>> = if scope == Scope::Full {
+            // Every name: the signatures of each one are checked. Order
+            // does not matter here, and sorting a million names does.
+            crate::zone::node::Prefetched::new(after2.nodes())
+                .map(|n| lower(n.owner_wire()))
+                .collect()
+        } else {
+            let mut owners: BTreeSet<CanonName> =
+                affected.iter().map(|w| CanonName::new(w)).collect();
+            for r in chain.removed.iter().chain(&chain.added) {
+                owners.insert(CanonName::new(r.owner.as_wire()));
             }
-        }
+            owners.into_iter().map(|c| c.0.into_vec()).collect()
+        };
+        steps.push(("owners", started.elapsed().as_millis() as u64));
         let sigs = self.signature_change(&after2, &owners, &changed, now, scope)?;
+        steps.push(("sigs", started.elapsed().as_millis() as u64));
         let mut out = data;
         for c in [apex_change, chain, sigs] {
             out.removed.extend(c.removed);
             out.added.extend(c.added);
         }
         cancel_pairs(&mut out);
+        steps.push(("cancel", started.elapsed().as_millis() as u64));
         self.index = Some((out.serial_to, index));
-        tracing::debug!(zone = %self.apex, ?scope, added = out.added.len(), removed = out.removed.len(), micros = started.elapsed().as_micros() as u64, "sealed");
+        tracing::debug!(zone = %self.apex, ?scope, added = out.added.len(), removed = out.removed.len(), ?steps, micros = started.elapsed().as_micros() as u64, "sealed");
         Ok(out)
     }
 
@@ -369,6 +386,10 @@ impl ZoneSigner {
     ) -> HashSet<Vec<u8>> {
         let mut out: HashSet<Vec<u8>> = HashSet::new();
         if scope == Scope::Full {
+            if self.nsec3().is_none() {
+                // The NSEC chain of a full pass is rebuilt from every node.
+                return out;
+            }
             for v in [before, after] {
                 for n in v.nodes() {
                     if !super::chain::is_nsec3_owner(n) {
@@ -424,6 +445,10 @@ impl ZoneSigner {
         let ttl = after.negative_ttl();
         let mut change = Change::default();
         match (index, self.nsec3()) {
+            (ChainIndex::Nsec(set), None) if scope == Scope::Full => {
+                full_nsec_chain(after, set, ttl, &mut change);
+                drop_nsec3_nodes(after, &mut change);
+            }
             (ChainIndex::Nsec(set), None) => {
                 let mut redo: BTreeSet<CanonName> = BTreeSet::new();
                 let mut moved: Vec<CanonName> = Vec::new();
@@ -584,7 +609,7 @@ impl ZoneSigner {
     fn signature_change(
         &mut self,
         v: &ZoneVersion,
-        owners: &BTreeSet<CanonName>,
+        owners: &[Vec<u8>],
         changed: &HashMap<Vec<u8>, HashSet<RType>>,
         now: u64,
         scope: Scope,
@@ -595,11 +620,11 @@ impl ZoneSigner {
         let mut jobs: Vec<Job<'_>> = Vec::new();
         let mut earliest: Option<u32> = None;
         for owner in owners {
-            let Some(node) = v.find(&owner.0) else {
+            let Some(node) = v.find(owner) else {
                 continue;
             };
-            let st = status(v, &owner.0);
-            let is_apex = owner.0.len() == self.apex_lower.len();
+            let st = status(v, owner);
+            let is_apex = owner.len() == self.apex_lower.len();
             let wanted: Vec<RType> = if !st.exists || st.occluded {
                 Vec::new()
             } else if st.nsec3_owner {
@@ -611,7 +636,7 @@ impl ZoneSigner {
                     .filter(|t| !st.delegation || matches!(*t, RType::DS | RType::NSEC))
                     .collect()
             };
-            let forced = changed.get(&owner.0[..]);
+            let forced = changed.get(&owner[..]);
             let signers = |t: RType| -> Vec<usize> {
                 let keyset = is_apex && matches!(t, RType::DNSKEY | RType::CDS | RType::CDNSKEY);
                 self.keys
@@ -696,6 +721,46 @@ impl ZoneSigner {
         }
         Ok(change)
     }
+}
+
+/// The NSEC chain of a full pass: every name that belongs in it, sorted
+/// once by a precomputed canonical key (a plain byte comparison), each
+/// linked to the next. The incremental path's ordered set is then built
+/// from the sorted names in one go.
+fn full_nsec_chain(v: &ZoneVersion, set: &mut BTreeSet<CanonName>, ttl: u32, change: &mut Change) {
+    let mut members: Vec<(Box<[u8]>, &Node, bool)> = Vec::with_capacity(v.name_count());
+    for node in crate::zone::node::Prefetched::new(v.nodes()) {
+        let st = status(v, node.owner_wire());
+        if st.in_nsec_chain() {
+            members.push((
+                crate::zone::ordered::canonical_key(node.owner_wire()),
+                node,
+                st.delegation,
+            ));
+        } else if node.has(RType::NSEC) {
+            remove_type(v, node.owner_wire(), RType::NSEC, change);
+        }
+    }
+    members.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let names: Vec<Vec<u8>> = members.iter().map(|m| lower(m.1.owner_wire())).collect();
+    for (i, (_, node, delegation)) in members.iter().enumerate() {
+        let next = &names[(i + 1) % names.len()];
+        let types: Vec<RType> = node
+            .rrsets()
+            .map(|s| s.rtype)
+            .filter(|t| !super::chain::is_chain_type(*t))
+            .filter(|t| !delegation || matches!(*t, RType::NS | RType::DS))
+            .collect();
+        replace_set(
+            node,
+            RType::NSEC,
+            ttl,
+            vec![nsec_rdata(next, &types)],
+            change,
+        );
+    }
+    // Already in order: the set is built without comparing twice.
+    *set = names.into_iter().map(|w| CanonName(w.into())).collect();
 }
 
 /// Removes the whole `rtype` set at `wire` (if any).

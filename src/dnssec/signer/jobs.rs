@@ -26,39 +26,56 @@ impl ZoneSigner {
         } else {
             1
         };
-        let mut bounds = vec![0usize];
-        for t in 1..threads {
-            let mut at = jobs.len() * t / threads;
-            while at < jobs.len()
-                && at > 0
-                && jobs[at].node.owner_wire() == jobs[at - 1].node.owner_wire()
-            {
-                at += 1;
-            }
-            bounds.push(at.max(*bounds.last().unwrap_or(&0)));
-        }
-        bounds.push(jobs.len());
         // An update's few signatures: no thread to start.
         if threads == 1 {
             return self.sign_chunk(jobs, now, 0);
         }
+        // Many small chunks handed out in turn, so that a thread slowed by
+        // other work on the machine does not leave the others idle at the
+        // end. A chunk never splits one owner's jobs.
+        let mut bounds = vec![0usize];
+        while let Some(&last) = bounds.last() {
+            if last >= jobs.len() {
+                break;
+            }
+            let mut at = (last + CHUNK).min(jobs.len());
+            while at < jobs.len() && jobs[at].node.owner_wire() == jobs[at - 1].node.owner_wire() {
+                at += 1;
+            }
+            bounds.push(at);
+        }
         let chunks: Vec<&[Job<'_>]> = bounds.windows(2).map(|w| &jobs[w[0]..w[1]]).collect();
-        let results: Vec<Result<Vec<(Record, u32)>, SignError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = chunks
-                .iter()
-                .enumerate()
-                .map(|(i, chunk)| s.spawn(move || self.sign_chunk(chunk, now, i as u64)))
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        type Done = Vec<(usize, Result<Vec<(Record, u32)>, SignError>)>;
+        let mut done: Done = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (chunks, next) = (&chunks, &next);
+                    s.spawn(move || {
+                        let mut mine: Done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(chunk) = chunks.get(i) else {
+                                return mine;
+                            };
+                            let seed = (t as u64) << 32 | i as u64;
+                            mine.push((i, self.sign_chunk(chunk, now, seed)));
+                        }
+                    })
+                })
                 .collect();
             handles
                 .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or(Err(SignError::Key(crate::dnssec::keys::KeyError::Sign)))
+                .flat_map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        vec![(0, Err(SignError::Key(crate::dnssec::keys::KeyError::Sign)))]
+                    })
                 })
                 .collect()
         });
+        done.sort_unstable_by_key(|d| d.0);
         let mut out = Vec::with_capacity(jobs.len());
-        for r in results {
+        for (_, r) in done {
             out.extend(r?);
         }
         Ok(out)
@@ -98,6 +115,10 @@ impl ZoneSigner {
         Ok(out)
     }
 }
+
+/// Jobs per work unit of a parallel signing pass (a few milliseconds of
+/// work each).
+const CHUNK: usize = 512;
 
 /// One RRset to sign with one key.
 pub(super) struct Job<'a> {
