@@ -247,6 +247,108 @@ fn pushes_every_serial_to_pdns_and_route53() {
         .dig("later.sync.test", "A")
         == vec!["203.0.113.8"]));
     assert_eq!(pdns.dig("theirs.sync.test", "A"), vec!["192.0.2.50"]);
+
+    // A record written through the API reaches both targets like an
+    // nsupdate does, and so does a delete; the zone's status shows both
+    // targets at each new serial.
+    let rrsets = format!("/api/v1/zones/{ZONE}/rrsets");
+    let set = serde_json::json!({"changes": [{"name": "api", "type": "A", "ttl": 120,
+        "records": ["203.0.113.21", "203.0.113.20"], "changetype": "replace"}]});
+    let written = api(&s, "PATCH", &rrsets, Some(&set));
+    let serial = written["serial"].as_u64().expect("serial");
+    assert_eq!(written["changed"], true, "{written}");
+    let want = vec!["203.0.113.20".to_string(), "203.0.113.21".to_string()];
+    assert!(
+        wait_for(Duration::from_secs(2), || pdns.dig("api.sync.test", "A")
+            == want
+            && moto.rrset("api.sync.test.", "A") == (want.clone(), 120)),
+        "the API's record did not reach both targets: pdns {:?}, route53 {:?}\n{}",
+        pdns.dig("api.sync.test", "A"),
+        moto.rrset("api.sync.test.", "A"),
+        s.log()
+    );
+    assert_targets_at(&s, serial);
+    let gone = serde_json::json!({"changes": [
+        {"name": "api", "type": "A", "changetype": "delete"},
+        {"name": "later", "type": "A", "changetype": "delete"}]});
+    let deleted = api(&s, "PATCH", &rrsets, Some(&gone));
+    let serial = deleted["serial"].as_u64().expect("serial");
+    assert!(
+        wait_for(Duration::from_secs(2), || pdns
+            .dig("api.sync.test", "A")
+            .is_empty()
+            && pdns.dig("later.sync.test", "A").is_empty()
+            && moto.rrset("api.sync.test.", "A").0.is_empty()
+            && moto.rrset("later.sync.test.", "A").0.is_empty()),
+        "the API's delete did not reach both targets\n{}",
+        s.log()
+    );
+    assert_targets_at(&s, serial);
+}
+
+/// The zone status (`GET /api/v1/zones/ZONE`) reaches `serial` with both
+/// targets `ok` at it, pushed and not lagging.
+fn assert_targets_at(s: &Server, serial: u64) {
+    let path = format!("/api/v1/zones/{ZONE}");
+    let at = |v: &serde_json::Value| {
+        let targets = v["targets"].as_array().cloned().unwrap_or_default();
+        v["serial"] == serial
+            && targets.len() == 2
+            && ["pdns", "r53"].iter().all(|name| {
+                targets.iter().any(|t| {
+                    t["name"] == *name
+                        && t["state"] == "ok"
+                        && t["serial"] == serial
+                        && t["lag_serials"] == 0
+                        && t["last_push"].as_u64().is_some()
+                        && t["last_error"].is_null()
+                })
+            })
+    };
+    assert!(
+        wait_for(Duration::from_secs(3), || at(&api(s, "GET", &path, None))),
+        "targets not shown at {serial}: {}",
+        api(s, "GET", &path, None)
+    );
+    let v = api(s, "GET", &path, None);
+    assert_eq!(v["targets"][0]["kind"], "powerdns", "{v}");
+    assert_eq!(v["targets"][1]["kind"], "route53", "{v}");
+    assert!(v["secondaries"]["notify"].is_array(), "{v}");
+}
+
+/// One control API call with the server's control token; the JSON answer
+/// of a 2xx (a failure fails the test with the server's error).
+fn api(
+    s: &Server,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> serde_json::Value {
+    let token = std::fs::read_to_string(s.path().join("data/control.token")).expect("token");
+    let config = std::fs::read_to_string(s.path().join("polyzone.toml")).expect("config");
+    let api_addr = config
+        .lines()
+        .find_map(|l| l.strip_prefix("api_listen = \""))
+        .map(|l| l.trim_end_matches('"').to_string())
+        .expect("api_listen in config");
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "-X", method, "-w", "\n%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {}", token.trim()));
+    if let Some(b) = body {
+        cmd.args(["-H", "Content-Type: application/json", "--data-binary"])
+            .arg(b.to_string());
+    }
+    let out = cmd
+        .arg(format!("http://{api_addr}{path}"))
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (json, code) = text.rsplit_once('\n').unwrap_or((&text, ""));
+    assert!(
+        code.starts_with('2'),
+        "{method} {path}: HTTP {code}: {json}"
+    );
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{method} {path}: {e}: {json}"))
 }
 
 /// A record changed at the provider is found at the next read-back and

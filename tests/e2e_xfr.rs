@@ -396,6 +396,56 @@ fn secondaries_follow_by_notify_and_ixfr_across_restart() {
             .unwrap_or_else(|| panic!("no transfer status for {:?}: {v}", p.kind));
         assert_eq!(t["serial"], last, "{v}");
     }
+
+    // The registry survives a restart: the peers are current, so nothing
+    // transfers again, yet every peer's last transfer is still known (and
+    // counts on). `polyzone sync status` shows it.
+    restart(&mut s);
+    let transferred_before = |v: &serde_json::Value, p: &Peer| {
+        v["transfers"].as_array().is_some_and(|a| {
+            a.iter().any(|t| {
+                t["source"] == p.kind.source()
+                    && t["serial"] == last
+                    && t["count"].as_u64().is_some_and(|c| c >= 2)
+            })
+        })
+    };
+    assert!(
+        wait_for(Duration::from_secs(10), || try_status(&s)
+            .is_some_and(|v| peers.iter().all(|p| transferred_before(&v, p)))),
+        "the transfer status did not survive the restart: {:?}",
+        try_status(&s)
+    );
+    let out = Command::new(polyzone_bin())
+        .args(["sync", "status", "--config"])
+        .arg(s.path().join("polyzone.toml"))
+        .output()
+        .expect("run polyzone sync status");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for p in &peers {
+        let has = |kind: &str, who: &str| {
+            text.lines().any(|l| {
+                l.contains(kind)
+                    && l.contains(who)
+                    && l.split_whitespace().any(|w| w == last.to_string())
+            })
+        };
+        assert!(
+            has("transfer", p.kind.source()),
+            "{:?} transfer missing:\n{text}",
+            p.kind
+        );
+        assert!(
+            has("notify", &format!("127.0.0.1:{}", p.port)),
+            "{:?} NOTIFY missing:\n{text}",
+            p.kind
+        );
+    }
 }
 
 /// `polyzone import --axfr` into `out`; the records it wrote.
@@ -422,6 +472,24 @@ fn import(s: &Server, port: u16, key: Option<&str>, out: &Path) -> BTreeSet<Rr> 
         String::from_utf8_lossy(&o.stderr)
     );
     record_set(&std::fs::read_to_string(out).expect("imported file"))
+}
+
+/// [`status`], or `None` while the API does not answer.
+fn try_status(s: &Server) -> Option<serde_json::Value> {
+    let token = std::fs::read_to_string(s.path().join("data/control.token")).ok()?;
+    let out = Command::new("curl")
+        .args([
+            "-sf",
+            "-H",
+            &format!("Authorization: Bearer {}", token.trim()),
+        ])
+        .arg(format!(
+            "http://127.0.0.1:{}/api/v1/zones/{ZONE}/secondaries",
+            api_port(s)
+        ))
+        .output()
+        .ok()?;
+    serde_json::from_slice(&out.stdout).ok()
 }
 
 /// `GET /api/v1/zones/ZONE/secondaries`.

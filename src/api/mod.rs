@@ -35,6 +35,7 @@ pub mod errors;
 pub mod history;
 pub mod keys;
 pub mod openapi;
+pub mod rrset_rules;
 pub mod rrsets;
 pub mod secondaries;
 pub mod sync;

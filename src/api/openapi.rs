@@ -100,4 +100,31 @@ mod tests {
             }
         }
     }
+
+    /// The zone status documents each target's sync state and the
+    /// secondaries' NOTIFY and transfer serials.
+    #[test]
+    fn zone_status_documents_targets_and_secondaries() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let status = &schemas["ZoneStatus"]["properties"];
+        assert!(status["targets"].is_object(), "{status}");
+        assert!(status["secondaries"].is_object(), "{status}");
+        let target = &schemas["TargetStatus"]["properties"];
+        for f in [
+            "name",
+            "kind",
+            "state",
+            "serial",
+            "lag_serials",
+            "lag_seconds",
+            "last_push",
+            "last_error",
+            "drift_found",
+        ] {
+            assert!(target[f].is_object(), "TargetStatus.{f}: {target}");
+        }
+        assert!(schemas["NotifyState"]["properties"]["acked_serial"].is_object());
+        assert!(schemas["TransferState"]["properties"]["serial"].is_object());
+    }
 }

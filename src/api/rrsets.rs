@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::errors::{ApiError, Body, ErrorBody, Params};
+use super::rrset_rules::{self, Touched};
 use super::{blocking, zone_for, ApiResult, ApiState, Caller};
 use crate::commit::{now, retarget_soa};
 use crate::rdata::RType;
@@ -386,31 +387,21 @@ fn decide(
     if diff.removed.is_empty() && diff.added.is_empty() {
         return Ok(None);
     }
+    // Checked here, on the touched owners only, not by applying the diff
+    // (the commit applies it once): a broken zone rule (CNAME beside other
+    // data, no NS at the apex) is a 422 that names the change.
+    let touched: Vec<Touched<'_>> = wanted
+        .iter()
+        .map(|w| Touched {
+            owner: &w.owner,
+            rtype: w.rtype,
+            records: w.rdatas.len(),
+            longest_rdata: w.rdatas.iter().map(Vec::len).max().unwrap_or(0),
+        })
+        .collect();
+    rrset_rules::check(current, &touched)?;
     let serial = policy.next(current.serial(), now());
     retarget_soa(&mut diff, current, serial).map_err(ApiError::from)?;
-    // Check here, not in the commit, so that a zone rule broken by the
-    // change (CNAME beside other data, no NS at the apex) is a 422 that
-    // names the problem.
-    let next = current
-        .apply(&diff)
-        .map_err(|e| ApiError::invalid("changes", e.to_string()))?;
-    // RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME stands alone (DNSSEC
-    // records aside). Applying a diff does not check it, so check here.
-    for (i, w) in wanted.iter().enumerate() {
-        let Some(node) = next.node(&w.owner) else {
-            continue;
-        };
-        if node.has(RType::CNAME)
-            && node
-                .rrsets()
-                .any(|s| s.rtype != RType::CNAME && !s.rtype.is_dnssec())
-        {
-            return Err(ApiError::invalid(
-                format!("changes[{i}]"),
-                format!("{} would hold a CNAME beside other data", w.owner),
-            ));
-        }
-    }
     Ok(Some(diff))
 }
 
@@ -442,4 +433,132 @@ fn parse_type(text: &str, field: &str) -> Result<RType, ApiError> {
         ));
     }
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rdata::Class;
+    use crate::zone::builder::ZoneBuilder;
+    use crate::zone::serial::SerialPolicy;
+
+    fn name(s: &str) -> Name {
+        s.parse().expect("name")
+    }
+
+    fn zone() -> ZoneVersion {
+        let apex = name("example.com");
+        let mut b = ZoneBuilder::new(apex.clone(), Class::IN);
+        let soa = crate::rdata::from_str(RType::SOA, "ns1 host 1 2 3 4 5", &apex).expect("soa");
+        let recs = [
+            ("example.com", RType::SOA, soa),
+            ("example.com", RType::NS, rdata(RType::NS)),
+            ("www.example.com", RType::A, rdata(RType::A)),
+            ("alias.example.com", RType::CNAME, rdata(RType::CNAME)),
+        ];
+        for (o, t, rd) in recs {
+            b.add(Record::new(name(o), t, 300, rd)).expect("add");
+        }
+        b.finish().expect("zone")
+    }
+
+    fn rdata(t: RType) -> Vec<u8> {
+        match t {
+            RType::A => vec![192, 0, 2, 9],
+            RType::TXT => b"\x03abc".to_vec(),
+            _ => name("www.example.com").as_wire().to_vec(),
+        }
+    }
+
+    /// What the PATCH did before: apply the whole diff, then the CNAME
+    /// rule on the result.
+    fn by_applying(current: &ZoneVersion, diff: &Diff, wanted: &[Wanted]) -> bool {
+        let Ok(next) = current.apply(diff) else {
+            return false;
+        };
+        wanted.iter().all(|w| {
+            next.node(&w.owner).is_none_or(|n| {
+                !n.has(RType::CNAME)
+                    || n.rrsets()
+                        .all(|s| s.rtype == RType::CNAME || s.rtype.is_dnssec())
+            })
+        })
+    }
+
+    /// The owner-local check accepts exactly what applying the diff did,
+    /// over every pair of changes on a few owners and types.
+    #[test]
+    fn local_rules_match_applying_the_diff() {
+        let z = zone();
+        let owners = [
+            "example.com",
+            "www.example.com",
+            "alias.example.com",
+            "new.example.com",
+        ];
+        let types = [RType::A, RType::CNAME, RType::NS, RType::TXT];
+        let mut singles = Vec::new();
+        for o in owners {
+            for t in types {
+                for ttl in [0, 300, 600] {
+                    singles.push((o, t, ttl));
+                }
+            }
+        }
+        let make = |(o, t, ttl): (&str, RType, u32)| Wanted {
+            owner: name(o),
+            rtype: t,
+            ttl,
+            rdatas: if ttl == 0 { Vec::new() } else { vec![rdata(t)] },
+        };
+        let mut checked = (0, 0);
+        for (i, a) in singles.iter().enumerate() {
+            for b in singles.iter().skip(i) {
+                let mut wanted = vec![make(*a)];
+                if (a.0, a.1) != (b.0, b.1) {
+                    wanted.push(make(*b));
+                }
+                match decide(&z, &wanted, None, SerialPolicy::Increment) {
+                    Ok(None) => {}
+                    Ok(Some(diff)) => {
+                        assert!(by_applying(&z, &diff, &wanted), "{a:?} {b:?} accepted");
+                        checked.0 += 1;
+                    }
+                    Err(e) => {
+                        let mut diff = Diff::default();
+                        // The same diff, built without the check.
+                        for w in &wanted {
+                            if let Some(set) = z.node(&w.owner).and_then(|n| n.get(w.rtype)) {
+                                for rd in set.rdatas() {
+                                    diff.removed.push(Record::new(
+                                        w.owner.clone(),
+                                        w.rtype,
+                                        set.ttl,
+                                        rd,
+                                    ));
+                                }
+                            }
+                            for rd in &w.rdatas {
+                                diff.added.push(Record::new(
+                                    w.owner.clone(),
+                                    w.rtype,
+                                    w.ttl,
+                                    rd.clone(),
+                                ));
+                            }
+                        }
+                        retarget_soa(&mut diff, &z, z.serial() + 1).expect("soa");
+                        assert!(
+                            !by_applying(&z, &diff, &wanted),
+                            "{a:?} {b:?} refused: {:?}",
+                            e.body
+                        );
+                        assert_eq!(e.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+                        checked.1 += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked.0 > 100 && checked.1 > 100, "{checked:?}");
+    }
 }

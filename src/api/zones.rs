@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 
 use super::errors::ErrorBody;
 use super::{zone_for, ApiResult, ApiState, Caller};
+use crate::server::xfr::status::ZoneSecondaries;
+use crate::zone::name::Name;
 
 /// One zone in the list.
 #[derive(Serialize, ToSchema)]
@@ -73,20 +75,110 @@ pub struct ZoneStatus {
     /// The serial policy: `increment`, `unixtime` or `dateserial`.
     pub serial_policy: String,
     pub signing: Signing,
-    /// Each sync target's status (filled once provider sync is configured).
+    /// Each sync target of the zone (`targets` in its config) and where it
+    /// stands; `GET /api/v1/zones/{zone}/sync` has the plans.
     pub targets: Vec<TargetStatus>,
+    /// The zone's DNS secondaries: per NOTIFY address the serial it last
+    /// acknowledged, per transfer client the serial it last transferred.
+    pub secondaries: ZoneSecondaries,
 }
 
-/// Where a target stands (see the sync endpoints for the detail).
+/// Where one sync target stands.
 #[derive(Serialize, ToSchema)]
 pub struct TargetStatus {
+    /// The target's name (`[[target]] name`).
     pub name: String,
+    /// Provider kind (`powerdns`, `route53`, ...); `unknown` when no sync
+    /// engine runs.
+    pub kind: String,
+    /// `starting`, `ok` (at the zone's serial), `pending` (behind, working
+    /// on it), `failing` (retrying), `stopped` (credentials refused),
+    /// `held` (over the safety threshold), `refused` (no plan possible), or
+    /// `not_running` (no sync engine in this process).
+    pub state: String,
     /// The serial the target was last brought to, if any.
     #[schema(format = Int64, maximum = 4294967295_u64)]
     pub serial: Option<u32>,
+    /// Serials behind the zone (RFC 1982 distance), 0 when in sync.
+    #[schema(format = Int64, maximum = 4294967295_u64)]
+    pub lag_serials: u32,
+    /// Seconds since the first serial not yet at the target was published.
+    pub lag_seconds: f64,
+    /// Unix time of the last successful push.
+    #[schema(format = Int64, minimum = 0)]
+    pub last_push: Option<u64>,
+    /// The last failure, while failing.
+    pub last_error: Option<String>,
+    /// Unix time of the next retry, while failing.
+    #[schema(format = Int64, minimum = 0)]
+    pub next_retry: Option<u64>,
+    /// RRsets found changed at the provider by the last read-back.
+    pub drift: Vec<String>,
+    /// Drifted RRsets found since the start (each finding counts).
+    #[schema(format = Int64, minimum = 0)]
+    pub drift_found: u64,
+    /// Unix time of the last read-back for drift.
+    #[schema(format = Int64, minimum = 0)]
+    pub last_drift_check: Option<u64>,
 }
 
-/// Serial, size, signing state and targets of one zone.
+impl TargetStatus {
+    /// A configured target without a worker to ask.
+    fn not_running(name: &str) -> TargetStatus {
+        TargetStatus {
+            name: name.to_string(),
+            kind: "unknown".into(),
+            state: "not_running".into(),
+            serial: None,
+            lag_serials: 0,
+            lag_seconds: 0.0,
+            last_push: None,
+            last_error: None,
+            next_retry: None,
+            drift: Vec::new(),
+            drift_found: 0,
+            last_drift_check: None,
+        }
+    }
+
+    fn of(s: crate::sync::report::TargetStatus) -> TargetStatus {
+        // The engine's enum serializes to the documented lowercase words.
+        let state = serde_json::to_value(&s.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "unknown".into());
+        TargetStatus {
+            name: s.target,
+            kind: s.kind,
+            state,
+            serial: s.applied_serial,
+            lag_serials: s.lag_serials,
+            lag_seconds: s.lag_seconds,
+            last_push: s.last_apply,
+            last_error: s.last_error,
+            next_retry: s.next_retry,
+            drift: s.drift,
+            drift_found: s.drift_found,
+            last_drift_check: s.last_drift_check,
+        }
+    }
+}
+
+/// The zone's targets in config order, each with its worker's status.
+fn targets_of(zone: &Name, configured: &[String]) -> Vec<TargetStatus> {
+    let mut running = crate::sync::engine::handle()
+        .map(|sync| sync.status(Some(zone)))
+        .unwrap_or_default();
+    configured
+        .iter()
+        .map(|t| match running.iter().position(|s| &s.target == t) {
+            Some(i) => TargetStatus::of(running.swap_remove(i)),
+            None => TargetStatus::not_running(t),
+        })
+        .collect()
+}
+
+/// Serial, size, signing state, sync targets and secondaries of one zone.
 #[utoipa::path(get, path = "/api/v1/zones/{zone}", tag = "zones",
     security(("bearer" = [])),
     params(("zone" = String, Path, description = "Zone apex")),
@@ -117,6 +209,7 @@ pub async fn status(
                 .apex_node()
                 .is_some_and(|n| n.has(crate::rdata::RType::DNSKEY)),
         },
-        targets: Vec::new(),
+        targets: targets_of(&name, &zc.targets),
+        secondaries: state.engine.secondaries().zone(&name),
     }))
 }

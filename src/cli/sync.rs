@@ -36,7 +36,9 @@ pub enum SyncCommand {
         #[arg(long, default_value = "polyzone.toml")]
         config: PathBuf,
     },
-    /// Per target: applied serial, lag, last error, next retry.
+    /// Per target: applied serial, lag, last error, next retry; then per
+    /// DNS secondary: the serial it acknowledged by NOTIFY and the serial
+    /// it last transferred (text only; `--json` prints the targets).
     Status {
         #[arg(long)]
         json: bool,
@@ -137,9 +139,73 @@ pub fn run(cmd: SyncCommand) -> anyhow::Result<bool> {
                     println!("    drift: {}", d.as_str().unwrap_or(""));
                 }
             }
+            print_secondaries(&config)?;
             Ok(ok)
         }
     }
+}
+
+/// The secondaries of every zone: one line per NOTIFY address and one
+/// per transfer client (source address and TSIG key).
+fn print_secondaries(config: &Config) -> anyhow::Result<()> {
+    let mut lines = Vec::new();
+    for zc in &config.zones {
+        let path = format!("/api/v1/zones/{}/secondaries", zc.name);
+        let v: serde_json::Value =
+            serde_json::from_str(&super::client::request(config, "GET", &path, None)?)
+                .context("reading the server's answer")?;
+        lines.extend(secondary_lines(&zc.name.to_string(), &v));
+    }
+    if !lines.is_empty() {
+        println!();
+        println!(
+            "{:<24} {:<9} {:<40} {:>10} {:>10}  detail",
+            "zone", "secondary", "address", "serial", "sent"
+        );
+        for l in lines {
+            println!("{l}");
+        }
+    }
+    Ok(())
+}
+
+/// The text lines of one zone's `…/secondaries` answer.
+fn secondary_lines(zone: &str, v: &serde_json::Value) -> Vec<String> {
+    let num = |x: &serde_json::Value| x.as_u64().map_or("-".to_string(), |n| n.to_string());
+    let mut out = Vec::new();
+    for n in v["notify"].as_array().into_iter().flatten() {
+        out.push(format!(
+            "{:<24} {:<9} {:<40} {:>10} {:>10}  {}",
+            zone,
+            "notify",
+            n["address"].as_str().unwrap_or("?"),
+            num(&n["acked_serial"]),
+            num(&n["sent_serial"]),
+            match (n["last_error"].as_str(), n["acked_at"].as_u64()) {
+                (Some(e), _) => format!("last error: {e}"),
+                (None, Some(t)) => format!("serial acknowledged at {t}"),
+                (None, None) => "not acknowledged yet".to_string(),
+            }
+        ));
+    }
+    for t in v["transfers"].as_array().into_iter().flatten() {
+        let who = match t["key"].as_str() {
+            Some(k) => format!("{} key {k}", t["source"].as_str().unwrap_or("?")),
+            None => t["source"].as_str().unwrap_or("?").to_string(),
+        };
+        out.push(format!(
+            "{:<24} {:<9} {:<40} {:>10} {:>10}  serial transferred by {} at {}, {} transfer(s)",
+            zone,
+            "transfer",
+            who,
+            num(&t["serial"]),
+            "-",
+            t["kind"].as_str().unwrap_or("?"),
+            num(&t["at"]),
+            num(&t["count"]),
+        ));
+    }
+    out
 }
 
 fn load(path: &Path) -> anyhow::Result<Config> {
@@ -182,4 +248,38 @@ pub fn verify(config: &Path, zone: &str, json: bool) -> anyhow::Result<bool> {
         println!("{}", report.to_text());
     }
     Ok(report.ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secondaries_as_text() {
+        let v = serde_json::json!({
+            "zone": "example.com.",
+            "notify": [
+                {"address": "127.0.0.1:5301", "sent_serial": 8, "acked_serial": 7, "acked_at": 100, "last_error": null},
+                {"address": "127.0.0.1:5302", "sent_serial": 8, "acked_serial": null, "acked_at": null, "last_error": "timed out"}
+            ],
+            "transfers": [
+                {"source": "127.0.0.1", "key": "xfr-key.", "serial": 7, "kind": "IXFR", "at": 101, "count": 3}
+            ]
+        });
+        let lines = secondary_lines("example.com.", &v);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[0].contains("notify") && lines[0].contains("127.0.0.1:5301"));
+        assert!(
+            lines[0].contains(" 7 ") && lines[0].contains(" 8 "),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].contains("last error: timed out"), "{}", lines[1]);
+        assert!(lines[2].contains("127.0.0.1 key xfr-key.") && lines[2].contains(" 7 "));
+        assert!(
+            lines[2].contains("IXFR at 101, 3 transfer(s)"),
+            "{}",
+            lines[2]
+        );
+    }
 }

@@ -319,11 +319,16 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 config.server.tcp_max_connections,
             ));
         }
+        // Before the first NOTIFY, so the start-up round adds to it.
+        engine.secondaries().restore_all(engine.store(), &config.zones);
+        xfr::status::spawn_persister(engine.clone());
         notify::spawn_all(&config, &engine, &shared.keys);
         crate::sync::engine::start(engine.clone(), &config);
         crate::api::spawn(&config, engine.clone()).await?;
         tracing::info!(listen = ?addrs, api = %config.server.api_listen, udp_workers = workers, "serving");
-        signals(&engine).await
+        let stopped = signals(&engine).await;
+        engine.secondaries().persist(engine.store());
+        stopped
     })
 }
 
