@@ -1,14 +1,19 @@
 //! End-to-end DNSSEC signing against the real binary: the zone taken by
-//! `polyzone zone export` from a running server passes `dnssec-verify`,
-//! `ldns-verify-zone` and `kzonecheck -d on` for each algorithm with NSEC
-//! and NSEC3; random updates through nsupdate keep it verifying and
-//! re-sign only what changed; keys from `dnssec-keygen` are imported and
-//! used; with a fast settable clock, signatures are refreshed before they
-//! expire.
+//! AXFR and by `polyzone zone export` from a running server passes
+//! `dnssec-verify`, `ldns-verify-zone` and `kzonecheck -d on` for each
+//! algorithm with NSEC and NSEC3; random updates through nsupdate keep it
+//! verifying and re-sign only what changed; keys from `dnssec-keygen` are
+//! imported and used; with a fast settable clock, signatures are refreshed
+//! before they expire, and ZSK, KSK and CSK rollovers run from start to
+//! end while a validating unbound, its clock set to the simulated time and
+//! its trust anchors following the parent's DS set, gets validated answers
+//! at every step.
 
 mod common;
 #[path = "support/nsupdate.rs"]
 mod nsupdate;
+#[path = "support/validator.rs"]
+mod validator;
 
 use common::{polyzone_bin, require, wait_for, Server};
 use nsupdate::{send, Client};
@@ -72,6 +77,56 @@ fn start(policy: &str) -> Server {
         &[("signed.test.zone", ZONE_FILE)],
         ZONE,
     )
+}
+
+/// The zone as a TSIG-signed AXFR gives it, with the closing SOA taken
+/// off (a zone file has one SOA).
+fn axfr(s: &Server) -> String {
+    let y = format!("hmac-sha256:{KEY}:{KEY_SECRET}");
+    let out = s.dig(&["-y", &y, "+noall", "+answer", "AXFR", ZONE]);
+    let mut lines: Vec<&str> = out.lines().filter(|l| !l.trim().is_empty()).collect();
+    let is_soa = |l: &str| l.split_whitespace().nth(3) == Some("SOA");
+    assert!(
+        lines.len() > 2 && is_soa(lines[0]) && lines.last().is_some_and(|l| is_soa(l)),
+        "not a complete AXFR:\n{out}"
+    );
+    assert_eq!(
+        lines[0],
+        lines[lines.len() - 1],
+        "opening and closing SOA differ"
+    );
+    lines.pop();
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text
+}
+
+/// A zone text in one canonical form (BIND's full dump, one record per
+/// line, names in DNSSEC order), so texts written by different tools
+/// compare record for record.
+fn canonical(s: &Server, text: &str, label: &str) -> Vec<String> {
+    require("named-compilezone");
+    let path = s.path().join(format!("canon-{label}.zone"));
+    std::fs::write(&path, text).expect("write zone");
+    let out = Command::new("named-compilezone")
+        .args([
+            "-q", "-i", "none", "-k", "ignore", "-s", "full", "-o", "-", ZONE,
+        ])
+        .arg(&path)
+        .output()
+        .expect("run named-compilezone");
+    assert!(
+        out.status.success(),
+        "named-compilezone ({label}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with(';'))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    lines.sort();
+    lines
 }
 
 /// The zone as the server exports it.
@@ -141,9 +196,23 @@ fn signed_zone_verifies_for_each_algorithm_and_denial() {
     require_verifiers();
     for alg in ["ecdsap256sha256", "ed25519", "rsasha256"] {
         for denial in ["nsec", "nsec3"] {
-            let s = start(&format!("algorithm = \"{alg}\"\ndenial = \"{denial}\""));
+            let s = Server::start(
+                &config(
+                    &format!("algorithm = \"{alg}\"\ndenial = \"{denial}\""),
+                    &format!("transfer = [\"{KEY}\"]"),
+                ),
+                &[("signed.test.zone", ZONE_FILE)],
+                ZONE,
+            );
             let text = wait_signed(&s);
             verify_all(&s, &text, &format!("{alg}-{denial}"));
+            // The same zone as a secondary takes it: verifies, and holds
+            // exactly the exported records.
+            let xfr = axfr(&s);
+            verify_all(&s, &xfr, &format!("{alg}-{denial}-axfr"));
+            let (a, e) = (canonical(&s, &xfr, "axfr"), canonical(&s, &text, "export"));
+            assert!(a.len() > 30, "AXFR too small: {xfr}");
+            assert_eq!(a, e, "AXFR and export differ ({alg}, {denial})");
             // Delegation NS and glue are not signed; the DS is.
             assert!(!text.contains("\tRRSIG\tNS 13 3 ") && !text.contains("\tRRSIG\tNS 15 3 "));
             assert!(text
