@@ -886,6 +886,7 @@ fn zsk_rollover_has_no_validation_gap() {
     let mut old_stopped: Option<u64> = None;
     let mut done = false;
     let mut steps = 0;
+    let mut phase_steps = [0u32; 2];
     for _ in 0..80 {
         std::thread::sleep(Duration::from_millis(200));
         let (now, _, v) = roll_step(&s);
@@ -909,13 +910,18 @@ fn zsk_rollover_has_no_validation_gap() {
             done = true;
             break;
         }
+        phase_steps[usize::from(v.soa_signers.contains(&new_zsk))] += 1;
         // Seen before the new key could be in every cache: not signing.
         if now + 60 < published_at + 2 * 3600 {
             assert_eq!(v.soa_signers, BTreeSet::from([old_zsk]), "at {now}");
         }
     }
     assert!(done, "the ZSK roll did not finish; log:\n{}", s.log());
-    assert!(steps >= 6, "too few steps to see each phase: {steps}");
+    eprintln!("ZSK roll: {steps} steps, per phase {phase_steps:?}");
+    assert!(
+        phase_steps.iter().all(|n| *n >= 2),
+        "too few steps in a phase (published, old retiring): {phase_steps:?}"
+    );
     let signed_at = first_signed_by_new.expect("new ZSK signed");
     assert!(
         signed_at >= published_at + 2 * 3600 - 60,
@@ -941,11 +947,14 @@ fn ksk_rollover_waits_for_ds_seen() {
     let old_ksk = *key_view(&first).cds.iter().next().expect("CDS of the KSK");
     let zsk = key_view(&first).soa_signers;
     validate_now(&s, &parent.ds, "before the KSK roll");
+    let published_at = simulated_now(&s);
     let new_ksk = new_key_of(&keys_cmd(&s, &["rollover", ZONE, "--ksk"]));
     let mut switched_at: Option<u64> = None;
     let mut ds_seen_at: Option<u64> = None;
     let mut gone = false;
     let mut steps = 0;
+    // Steps seen before the CDS switch, waiting for the parent, after it.
+    let mut phase_steps = [0u32; 3];
     for _ in 0..150 {
         std::thread::sleep(Duration::from_millis(200));
         let (now, text, v) = roll_step(&s);
@@ -955,11 +964,25 @@ fn ksk_rollover_waits_for_ds_seen() {
         }
         assert_eq!(v.soa_signers, zsk, "the ZSK signs the data throughout");
         assert!(v.dnskey_signers.is_subset(&v.dnskeys));
+        phase_steps[if ds_seen_at.is_some() {
+            2
+        } else if switched_at.is_some() {
+            1
+        } else {
+            0
+        }] += 1;
         if ds_seen_at.is_none() {
             assert!(v.dnskeys.contains(&old_ksk), "old KSK left before ds-seen");
             assert!(v.dnskey_signers.contains(&old_ksk) && v.dnskey_signers.contains(&new_ksk));
             if switched_at.is_none() && v.cds == BTreeSet::from([new_ksk]) {
+                assert!(
+                    now >= published_at + 2 * 3600,
+                    "CDS switched {}s after publication",
+                    now - published_at
+                );
                 switched_at = Some(now);
+            } else if switched_at.is_none() {
+                assert_eq!(v.cds, BTreeSet::from([old_ksk]));
             }
             // Well past the time the old key would go after a ds-seen:
             // it is still here; now the parent takes the new DS.
@@ -978,6 +1001,11 @@ fn ksk_rollover_waits_for_ds_seen() {
     }
     assert!(switched_at.is_some(), "CDS never switched to the new KSK");
     assert!(gone, "old KSK never removed; log:\n{}", s.log());
+    eprintln!("KSK roll: {steps} steps, per phase {phase_steps:?}");
+    assert!(
+        phase_steps.iter().all(|n| *n >= 2),
+        "too few steps in a phase: {phase_steps:?}"
+    );
     validate_now(&s, &parent.ds, "after the KSK roll");
     validation_fails(
         &s,
@@ -1025,6 +1053,8 @@ fn csk_rollover_has_no_validation_gap() {
     let mut ds_seen_at: Option<u64> = None;
     let mut gone = false;
     let mut steps = 0;
+    // Steps seen while published, active and waiting, after ds-seen.
+    let mut phase_steps = [0u32; 3];
     for _ in 0..150 {
         std::thread::sleep(Duration::from_millis(200));
         let (now, text, v) = roll_step(&s);
@@ -1033,6 +1063,13 @@ fn csk_rollover_has_no_validation_gap() {
             validate_now(&s, &anchors, &format!("CSK roll step {steps}"));
         }
         assert!(v.dnskey_signers.is_subset(&v.dnskeys) && v.soa_signers.is_subset(&v.dnskeys));
+        phase_steps[if ds_seen_at.is_some() {
+            2
+        } else if active_at.is_some() || v.soa_signers == just_new {
+            1
+        } else {
+            0
+        }] += 1;
         if active_at.is_none() {
             if v.soa_signers == just_new {
                 // The data signatures and the CDS move together.
@@ -1080,6 +1117,11 @@ fn csk_rollover_has_no_validation_gap() {
         s.log()
     );
     assert!(gone, "old CSK never removed; log:\n{}", s.log());
+    eprintln!("CSK roll: {steps} steps, per phase {phase_steps:?}");
+    assert!(
+        phase_steps.iter().all(|n| *n >= 2),
+        "too few steps in a phase: {phase_steps:?}"
+    );
     let list = keys_cmd(&s, &["list", ZONE]);
     assert!(
         list.lines()
