@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::commit::{retarget_soa, CommitError, Engine};
+use crate::dnssec::kasp::RollKind;
 use crate::dnssec::{SignedZone, KASP_META};
 use crate::store::CommitMeta;
 use crate::zone::diff::Diff;
@@ -43,10 +44,11 @@ fn parent_check(
     if s.kasp.unsign == Some(crate::dnssec::kasp::Unsign::WaitingDsRemoval) {
         return Some((servers, 0, None));
     }
-    let new = s.kasp.rolls.iter().find_map(|r| match r {
-        crate::dnssec::kasp::Roll::KskWaitingDs { new, .. } => Some(*new),
-        _ => None,
-    })?;
+    let new = s
+        .kasp
+        .rolls
+        .iter()
+        .find_map(crate::dnssec::kasp::Roll::waiting_for_ds)?;
     let pair = s.pairs.iter().find(|p| p.key_tag() == new)?;
     let mut apex = zone.as_wire().to_vec();
     crate::zone::name::lowercase_wire(&mut apex);
@@ -228,15 +230,21 @@ fn key_events(engine: &Engine, zone: &Name, state: &mut SignedZone, now: u64) {
     let policy = state.signer.policy.clone();
     let mut changed = false;
     if state.kasp.zsk_due(&policy, now) {
-        match start_roll(engine, zone, state, false, now) {
+        match start_roll(engine, zone, state, RollKind::Zsk, now) {
             Ok(tag) => tracing::info!(%zone, tag, "ZSK lifetime reached: rollover started"),
             Err(e) => tracing::error!(%zone, "cannot start the ZSK rollover: {e}"),
         }
     }
     if state.kasp.ksk_due(&policy, now) {
-        match start_roll(engine, zone, state, true, now) {
-            Ok(tag) => tracing::info!(%zone, tag, "KSK lifetime reached: rollover started"),
-            Err(e) => tracing::error!(%zone, "cannot start the KSK rollover: {e}"),
+        // A CSK lives as long as a KSK (`ksk_lifetime`).
+        let kind = if policy.csk {
+            RollKind::Csk
+        } else {
+            RollKind::Ksk
+        };
+        match start_roll(engine, zone, state, kind, now) {
+            Ok(tag) => tracing::info!(%zone, tag, ?kind, "key lifetime reached: rollover started"),
+            Err(e) => tracing::error!(%zone, ?kind, "cannot start the rollover: {e}"),
         }
     }
     if state.kasp.next_event().is_some_and(|t| t <= now) {
@@ -262,20 +270,26 @@ fn max_ttl(v: &crate::zone::ZoneVersion) -> u64 {
         .unwrap_or(0) as u64
 }
 
-/// Generates a key and starts a rollover to it (ZSK, or KSK with `ksk`);
-/// returns the new key's tag.
+/// Generates a key and starts a rollover of `kind` to it; returns the new
+/// key's tag.
 pub fn start_roll(
     engine: &Engine,
     zone: &Name,
     state: &mut SignedZone,
-    ksk: bool,
+    kind: RollKind,
     now: u64,
 ) -> Result<u16, String> {
     let policy = state.signer.policy.clone();
-    if policy.csk {
-        return Err("the policy uses a CSK: KSK/ZSK rollovers do not apply".into());
+    match (policy.csk, kind) {
+        (true, RollKind::Zsk | RollKind::Ksk) => {
+            return Err("the policy uses a CSK: roll it with a CSK rollover".into())
+        }
+        (false, RollKind::Csk) => {
+            return Err("the policy uses a KSK and a ZSK: roll one of them".into())
+        }
+        _ => {}
     }
-    let flags = if ksk { 257 } else { 256 };
+    let flags = if kind == RollKind::Zsk { 256 } else { 257 };
     let key = crate::dnssec::keys::KeyPair::generate(policy.algorithm, flags)
         .map_err(|e| e.to_string())?;
     let tag = key.key_tag();
@@ -285,10 +299,10 @@ pub fn start_roll(
         ));
     }
     let mut kasp = state.kasp.clone();
-    if ksk {
-        kasp.start_ksk_roll(tag, &policy, now)
-    } else {
-        kasp.start_zsk_roll(tag, &policy, now)
+    match kind {
+        RollKind::Zsk => kasp.start_zsk_roll(tag, &policy, now),
+        RollKind::Ksk => kasp.start_ksk_roll(tag, &policy, now),
+        RollKind::Csk => kasp.start_csk_roll(tag, &policy, now),
     }
     .map_err(|e| e.to_string())?;
     crate::dnssec::keyfile::write(&engine.dnssec().keys_dir, zone, &key, now)

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::errors::{Body, ErrorBody};
 use super::{engine_call, zone_for, ApiError, ApiState, Caller};
 use crate::commit::CommitError;
+use crate::dnssec::kasp::RollKind;
 
 /// The DNSSEC routes (merged into the main router).
 pub fn routes() -> Router<Arc<ApiState>> {
@@ -26,7 +27,7 @@ pub fn routes() -> Router<Arc<ApiState>> {
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RolloverBody {
-    /// `zsk` or `ksk`.
+    /// `zsk`, `ksk`, or `csk` (for a policy with `csk = true`).
     kind: String,
 }
 
@@ -58,7 +59,7 @@ fn with_signed_zone<T>(
     Ok((out, serial))
 }
 
-/// Starts a ZSK or KSK rollover now.
+/// Starts a ZSK, KSK or CSK rollover now.
 #[utoipa::path(post, path = "/api/v1/zones/{zone}/keys/rollover", tag = "dnssec",
     security(("bearer" = [])),
     params(("zone" = String, Path, description = "Zone apex")),
@@ -81,13 +82,14 @@ pub async fn rollover(
     Body(body): Body<RolloverBody>,
 ) -> Result<Json<Value>, ApiError> {
     let zone = zone_for(&state, &caller, &zone, true)?;
-    let ksk = match body.kind.as_str() {
-        "ksk" => true,
-        "zsk" => false,
+    let kind = match body.kind.as_str() {
+        "ksk" => RollKind::Ksk,
+        "zsk" => RollKind::Zsk,
+        "csk" => RollKind::Csk,
         other => {
             return Err(ApiError::invalid(
                 "kind",
-                format!("`{other}` is not zsk or ksk"),
+                format!("`{other}` is not zsk, ksk or csk"),
             ))
         }
     };
@@ -95,7 +97,7 @@ pub async fn rollover(
     let (tag, serial) = engine_call(move || {
         let now = engine.dnssec().clock.now();
         with_signed_zone(&engine, &zone, |s| {
-            crate::signing::start_roll(&engine, &zone, s, ksk, now)
+            crate::signing::start_roll(&engine, &zone, s, kind, now)
         })
     })
     .await?;

@@ -40,13 +40,16 @@ pub enum KeysCommand {
         #[arg(long, default_value = "polyzone.toml")]
         config: PathBuf,
     },
-    /// Start a key rollover now (ZSK pre-publish or KSK double-DS).
+    /// Start a key rollover now (ZSK pre-publish, KSK double-DS, or CSK
+    /// for a policy with `csk = true`).
     Rollover {
         zone: String,
-        #[arg(long, conflicts_with = "ksk", required_unless_present = "ksk")]
+        #[arg(long, conflicts_with_all = ["ksk", "csk"], required_unless_present_any = ["ksk", "csk"])]
         zsk: bool,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csk")]
         ksk: bool,
+        #[arg(long)]
+        csk: bool,
         #[arg(long, default_value = "polyzone.toml")]
         config: PathBuf,
     },
@@ -89,10 +92,18 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
             config,
         } => import(&config, &zone, &files),
         KeysCommand::Rollover {
-            zone, ksk, config, ..
+            zone,
+            ksk,
+            csk,
+            config,
+            ..
         } => {
             let config = Config::load(&config).context("loading the configuration")?;
-            let kind = if ksk { "ksk" } else { "zsk" };
+            let kind = match (ksk, csk) {
+                (true, _) => "ksk",
+                (_, true) => "csk",
+                _ => "zsk",
+            };
             let text = super::client::request(
                 &config,
                 "POST",

@@ -20,6 +20,22 @@
 //! its propagation delay no cache holds the old DS only, and the old KSK is
 //! removed.
 //!
+//! # CSK roll (RFC 7583 §3.4: double-DS for the key set, pre-publish for
+//! the data)
+//! With one combined key the roll has to satisfy both the DS at the parent
+//! and the signatures over the data. `Publish`: the new CSK's DNSKEY is
+//! added and it signs the DNSKEY RRset beside the old one (role `Ksk` for
+//! now), so the key set validates under either DS. After the DNSKEY TTL
+//! plus propagation delay every cached key set holds the new key, so
+//! `Activate`: the new key takes over the data signatures and CDS/CDNSKEY
+//! (role `Csk`), while the old one keeps signing only the key set (role
+//! `Ksk`): validators that still hold the old DS, or data signed by the
+//! old key, go on validating. The roll then waits for the parent as a KSK
+//! roll does; the old key is removed once both the old DS (parent DS TTL
+//! plus its propagation delay after `ds-seen`) and the old data signatures
+//! (largest TTL plus propagation delay after activation) can have left
+//! caches.
+//!
 //! The state is plain data (serde JSON in the store's zone metadata);
 //! [`KaspState::advance`] is a pure function of the state and the time.
 
@@ -53,6 +69,23 @@ pub enum Roll {
     KskWaitingDs { new: u16, old: u16 },
     /// The parent serves the new DS; at `at` the old KSK goes.
     KskRetiring { new: u16, old: u16, at: u64 },
+    /// CSK `new` is published and signs the key set; at `at` it takes
+    /// over the data signatures and CDS/CDNSKEY.
+    CskPublished { new: u16, old: u16, at: u64 },
+    /// `new` signs everything, `old` only the key set; waiting for the
+    /// parent to serve the new DS. Signatures made by `old` over the data
+    /// can be cached until `sigs_gone`.
+    CskWaitingDs { new: u16, old: u16, sigs_gone: u64 },
+    /// The parent serves the new DS; at `at` the old CSK goes.
+    CskRetiring { new: u16, old: u16, at: u64 },
+}
+
+/// Which kind of rollover to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollKind {
+    Zsk,
+    Ksk,
+    Csk,
 }
 
 /// Going insecure (RFC 8078 §4): the CDS/CDNSKEY delete records are
@@ -96,8 +129,17 @@ impl Roll {
             Roll::ZskPublished { at, .. }
             | Roll::ZskRetiring { at, .. }
             | Roll::KskPublished { at, .. }
-            | Roll::KskRetiring { at, .. } => Some(*at),
-            Roll::KskWaitingDs { .. } => None,
+            | Roll::KskRetiring { at, .. }
+            | Roll::CskPublished { at, .. }
+            | Roll::CskRetiring { at, .. } => Some(*at),
+            Roll::KskWaitingDs { .. } | Roll::CskWaitingDs { .. } => None,
+        }
+    }
+    /// The key whose DS the roll waits for at the parent, if it waits.
+    pub fn waiting_for_ds(&self) -> Option<u16> {
+        match self {
+            Roll::KskWaitingDs { new, .. } | Roll::CskWaitingDs { new, .. } => Some(*new),
+            _ => None,
         }
     }
     fn is_zsk(&self) -> bool {
@@ -115,6 +157,13 @@ impl Roll {
                 format!("waiting for the parent to serve the DS of KSK {new} (keys ds-seen)")
             }
             Roll::KskRetiring { old, .. } => format!("old KSK {old} is removed"),
+            Roll::CskPublished { new, old, .. } => format!(
+                "CSK {new} takes over the signatures and CDS/CDNSKEY, {old} signs only the key set"
+            ),
+            Roll::CskWaitingDs { new, .. } => {
+                format!("waiting for the parent to serve the DS of CSK {new} (keys ds-seen)")
+            }
+            Roll::CskRetiring { old, .. } => format!("old CSK {old} is removed"),
         }
     }
 }
@@ -215,6 +264,33 @@ impl KaspState {
         Ok(())
     }
 
+    /// Starts a CSK roll to the (already generated) key `new`: it is
+    /// published and signs the key set now (see the module comment).
+    pub fn start_csk_roll(&mut self, new: u16, policy: &Policy, now: u64) -> Result<(), KaspError> {
+        if !self.rolls.is_empty() {
+            return Err(KaspError::Busy("CSK"));
+        }
+        let old = self
+            .keys
+            .iter()
+            .find(|k| k.role == Role::Csk && k.signing && k.published)
+            .map(|k| k.tag)
+            .ok_or(KaspError::NoActive("CSK"))?;
+        // Role `Ksk` until activation: the signer lets it sign the key
+        // set only.
+        self.keys.push(KeyUse {
+            tag: new,
+            role: Role::Ksk,
+            published: true,
+            signing: true,
+            cds: false,
+            active_since: None,
+        });
+        let at = now + policy.dnskey_ttl as u64 + policy.propagation_delay;
+        self.rolls.push(Roll::CskPublished { new, old, at });
+        Ok(())
+    }
+
     /// The parent serves the DS of `tag`.
     /// Tag 0 while going insecure: the parent no longer has a DS.
     pub fn ds_seen(&mut self, tag: u16, policy: &Policy, now: u64) -> Result<(), KaspError> {
@@ -224,11 +300,23 @@ impl KaspState {
             return Ok(());
         }
         for r in &mut self.rolls {
-            if let Roll::KskWaitingDs { new, old } = *r {
-                if new == tag {
+            match *r {
+                Roll::KskWaitingDs { new, old } if new == tag => {
                     *r = Roll::KskRetiring { new, old, at };
                     return Ok(());
                 }
+                Roll::CskWaitingDs {
+                    new,
+                    old,
+                    sigs_gone,
+                } if new == tag => {
+                    // The old key also made the data signatures: it stays
+                    // until those can have left caches too.
+                    let at = at.max(sigs_gone);
+                    *r = Roll::CskRetiring { new, old, at };
+                    return Ok(());
+                }
+                _ => {}
             }
         }
         Err(KaspError::NotWaiting(tag))
@@ -274,10 +362,28 @@ impl KaspState {
                     }
                     next.push(Roll::KskWaitingDs { new, old });
                 }
-                Roll::KskRetiring { old, .. } => {
+                Roll::KskRetiring { old, .. } | Roll::CskRetiring { old, .. } => {
                     self.keys.retain(|k| k.tag != old);
                 }
-                Roll::KskWaitingDs { .. } => next.push(r),
+                Roll::CskPublished { new, old, .. } => {
+                    if let Some(k) = self.key_mut(new) {
+                        k.role = Role::Csk;
+                        k.cds = true;
+                        k.active_since = Some(now);
+                    }
+                    if let Some(k) = self.key_mut(old) {
+                        // Keeps the key set validating under the old DS.
+                        k.role = Role::Ksk;
+                        k.cds = false;
+                    }
+                    let sigs_gone = now + max_ttl + policy.propagation_delay;
+                    next.push(Roll::CskWaitingDs {
+                        new,
+                        old,
+                        sigs_gone,
+                    });
+                }
+                Roll::KskWaitingDs { .. } | Roll::CskWaitingDs { .. } => next.push(r),
             }
         }
         self.rolls = next;
@@ -303,14 +409,14 @@ impl KaspState {
             })
     }
 
-    /// True when the signing KSK has outlived `ksk_lifetime` and no KSK
-    /// roll (nor going insecure) is running.
+    /// True when the signing KSK (or CSK) has outlived `ksk_lifetime` and
+    /// no KSK or CSK roll (nor going insecure) is running.
     pub fn ksk_due(&self, policy: &Policy, now: u64) -> bool {
         policy.ksk_lifetime > 0
             && self.unsign.is_none()
             && !self.rolls.iter().any(|r| !r.is_zsk())
             && self.keys.iter().any(|k| {
-                k.role == Role::Ksk
+                matches!(k.role, Role::Ksk | Role::Csk)
                     && k.signing
                     && k.active_since
                         .is_some_and(|t| t + policy.ksk_lifetime <= now)
@@ -401,5 +507,68 @@ mod tests {
         assert!(!s.advance(&p, 10_000_000 + 86_400, 300));
         assert!(s.advance(&p, 10_000_000 + 90_000, 300));
         assert_eq!(s.keys.iter().map(|k| k.tag).collect::<Vec<_>>(), vec![2, 5]);
+    }
+
+    /// (role, signing, cds) of key `tag`.
+    fn use_of(s: &KaspState, tag: u16) -> Option<(Role, bool, bool)> {
+        s.keys
+            .iter()
+            .find(|k| k.tag == tag)
+            .map(|k| (k.role, k.signing, k.cds))
+    }
+
+    #[test]
+    fn csk_roll_signs_the_key_set_first_and_waits_for_parent_and_caches() {
+        let p = policy();
+        let mut s = KaspState::all_active(&[(1, Role::Csk)], 0);
+        assert_eq!(
+            s.start_zsk_roll(9, &p, 0),
+            Err(KaspError::NoActive("ZSK")),
+            "no ZSK to roll in a CSK zone"
+        );
+        s.start_csk_roll(5, &p, 1000).unwrap();
+        assert_eq!(s.start_csk_roll(6, &p, 1000), Err(KaspError::Busy("CSK")));
+        // Published: the new key signs only the key set, the old one
+        // everything, and the CDS stays on the old key.
+        assert_eq!(use_of(&s, 5), Some((Role::Ksk, true, false)));
+        assert_eq!(use_of(&s, 1), Some((Role::Csk, true, true)));
+        assert!(!s.advance(&p, 1000 + 7199, 600));
+        // After DNSKEY TTL + propagation delay: the new key takes over.
+        assert!(s.advance(&p, 1000 + 7200, 600));
+        assert_eq!(use_of(&s, 5), Some((Role::Csk, true, true)));
+        assert_eq!(use_of(&s, 1), Some((Role::Ksk, true, false)));
+        assert!(s.rolls[0].describe().contains("waiting for the parent"));
+        // However long it takes, the old key stays until ds-seen.
+        assert!(!s.advance(&p, 1_000_000, 600));
+        assert_eq!(s.ds_seen(1, &p, 1_000_000), Err(KaspError::NotWaiting(1)));
+        s.ds_seen(5, &p, 1_000_000).unwrap();
+        // Parent DS TTL (1d) + its propagation delay (1h).
+        assert_eq!(s.next_event(), Some(1_000_000 + 90_000));
+        assert!(!s.advance(&p, 1_000_000 + 89_999, 600));
+        assert!(s.advance(&p, 1_000_000 + 90_000, 600));
+        assert_eq!(s.keys.len(), 1);
+        assert_eq!(use_of(&s, 5), Some((Role::Csk, true, true)));
+        assert!(s.rolls.is_empty());
+    }
+
+    #[test]
+    fn csk_roll_keeps_the_old_key_while_its_data_signatures_are_cached() {
+        let p = policy();
+        let mut s = KaspState::all_active(&[(1, Role::Csk)], 0);
+        s.start_csk_roll(5, &p, 0).unwrap();
+        // A zone with a two-day TTL: old data signatures outlive the DS.
+        assert!(s.advance(&p, 7200, 172_800));
+        s.ds_seen(5, &p, 7300).unwrap();
+        assert_eq!(s.next_event(), Some(7200 + 172_800 + 3600));
+    }
+
+    #[test]
+    fn csk_lifetime_starts_a_roll() {
+        let mut p = policy();
+        p.ksk_lifetime = 1000;
+        let mut s = KaspState::all_active(&[(1, Role::Csk)], 0);
+        assert!(!s.ksk_due(&p, 999) && s.ksk_due(&p, 1000));
+        s.start_csk_roll(5, &p, 1000).unwrap();
+        assert!(!s.ksk_due(&p, 5000));
     }
 }

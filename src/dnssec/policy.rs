@@ -9,7 +9,7 @@
 //! nsec3_opt_out = false
 //! csk = false                     # one combined key instead of KSK + ZSK
 //! zsk_lifetime = "90d"            # 0 = never rolled automatically
-//! ksk_lifetime = "0"
+//! ksk_lifetime = "0"              # also the CSK's lifetime with csk = true
 //! rrsig_validity = "14d"
 //! rrsig_refresh = "7d"            # re-sign when less than this is left
 //! rrsig_jitter = "12h"            # spread of expirations, so re-signing spreads
