@@ -20,10 +20,12 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 
+use super::common::{base_url, numbered_pages, required_secret, Auth, Page};
 use super::http::Http;
+use super::per_record::{forget, plan, remember, Gather, Plan, RecordIds};
 use super::{BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle};
 use crate::rdata::RType;
-use crate::sync::rrset::{RRsetData, RRsetKey};
+use crate::sync::rrset::RRsetKey;
 use crate::sync::target::TargetConfig;
 use crate::zone::name::Name;
 
@@ -38,13 +40,13 @@ const TYPES: &[RType] = &[
 ];
 const PER_PAGE: usize = 100;
 
-type Ids = HashMap<RRsetKey, Vec<(Box<[u8]>, String)>>;
+type Ids = RecordIds<String>;
 
 /// A Cloudflare account (one API token).
 pub struct Cloudflare {
     http: Http,
     base: String,
-    token: String,
+    auth: Auth,
     zone_ids: Mutex<HashMap<Name, String>>,
     /// Record ids by RRset, as of the last read plus our writes.
     ids: Mutex<Ids>,
@@ -90,23 +92,15 @@ struct RecordJson {
 
 impl Cloudflare {
     pub fn new(t: &TargetConfig, http: Http) -> Result<Cloudflare, ProviderError> {
-        let token = t
-            .api_key
-            .read()
-            .map_err(|e| ProviderError::Config(format!("target {}: API token: {e}", t.name)))?
-            .ok_or_else(|| {
-                ProviderError::Config(format!(
-                    "target {}: needs api_key_env or api_key_file (an API token)",
-                    t.name
-                ))
-            })?;
+        let token = required_secret(
+            t,
+            "API token",
+            "needs api_key_env or api_key_file (an API token)",
+        )?;
         Ok(Cloudflare {
             http,
-            base: t
-                .url
-                .clone()
-                .unwrap_or_else(|| "https://api.cloudflare.com/client/v4".into()),
-            token,
+            base: base_url(t, "https://api.cloudflare.com/client/v4"),
+            auth: Auth::Bearer(token),
             zone_ids: Mutex::new(HashMap::new()),
             ids: Mutex::new(HashMap::new()),
             caps: Capabilities {
@@ -122,20 +116,6 @@ impl Cloudflare {
         })
     }
 
-    fn request(
-        &self,
-        client: &reqwest::Client,
-        method: reqwest::Method,
-        url: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<reqwest::Request, ProviderError> {
-        let mut b = client.request(method, url).bearer_auth(&self.token);
-        if let Some(body) = body {
-            b = b.json(body);
-        }
-        b.build().map_err(|e| ProviderError::Config(e.to_string()))
-    }
-
     async fn call<T: for<'de> Deserialize<'de>>(
         &self,
         what: &str,
@@ -145,7 +125,7 @@ impl Cloudflare {
     ) -> Result<Envelope<T>, ProviderError> {
         let resp = self
             .http
-            .send(what, |c| self.request(c, method.clone(), url, body))
+            .send(what, |c| self.auth.request(c, method.clone(), url, body))
             .await?;
         serde_json::from_slice(&resp.body)
             .map_err(|e| ProviderError::Invalid(format!("{what}: {e}")))
@@ -172,33 +152,30 @@ impl Cloudflare {
 
     async fn read_zone(&self, zone: &Name) -> Result<ReadResult, ProviderError> {
         let zid = self.zone_id(zone).await?;
-        let mut records = Vec::new();
-        let mut page = 1u32;
-        loop {
+        let records = numbered_pages(|page, _| {
             let url = format!(
                 "{}/zones/{zid}/dns_records?page={page}&per_page={PER_PAGE}",
                 self.base
             );
-            let env: Envelope<Vec<RecordJson>> = self
-                .call("read records", reqwest::Method::GET, &url, None)
-                .await?;
-            let got = env.result.unwrap_or_default();
-            let n = got.len();
-            records.extend(got);
-            let info = env.result_info;
-            let last = match info.as_ref().and_then(|i| i.total_pages) {
-                Some(total) => page >= total,
-                None => info.and_then(|i| i.count).unwrap_or(n) < PER_PAGE,
-            };
-            if last || n == 0 {
-                break;
+            async move {
+                let env: Envelope<Vec<RecordJson>> = self
+                    .call("read records", reqwest::Method::GET, &url, None)
+                    .await?;
+                let items = env.result.unwrap_or_default();
+                let info = env.result_info;
+                let last = match info.as_ref().and_then(|i| i.total_pages) {
+                    Some(total) => page >= total,
+                    None => info.and_then(|i| i.count).unwrap_or(items.len()) < PER_PAGE,
+                };
+                Ok(Page {
+                    items,
+                    next: (!last).then_some(page + 1),
+                })
             }
-            page += 1;
-        }
+        })
+        .await?;
         let mut out = ReadResult::default();
-        // Per RRset: TTL, rdatas and their ids.
-        type Gathered = (u32, Vec<Vec<u8>>, Vec<String>);
-        let mut sets: HashMap<RRsetKey, Gathered> = HashMap::new();
+        let mut gather = Gather::new(zone);
         for r in records {
             let what = format!("{} {} `{}`", r.name, r.rtype, r.content);
             if r.proxied {
@@ -219,33 +196,16 @@ impl Cloudflare {
                 out.unparsed.push(format!("{what}: cannot read"));
                 continue;
             };
-            let rd = match crate::rdata::from_str(rtype, &text, zone) {
-                Ok(rd) => rd,
-                Err(e) => {
-                    out.unparsed.push(format!("{what}: {e}"));
-                    continue;
-                }
-            };
-            let key = RRsetKey { name, rtype };
-            let e = sets.entry(key).or_insert_with(|| (r.ttl, vec![], vec![]));
-            if e.0 != r.ttl {
-                e.0 = 0; // values with different TTLs: the plan rewrites them
-            }
-            e.1.push(rd);
-            e.2.push(r.id);
+            gather.add(
+                RRsetKey { name, rtype },
+                &text,
+                r.ttl,
+                r.id,
+                &what,
+                &mut out,
+            );
         }
-        let mut ids = Ids::new();
-        for (key, (ttl, rds, rids)) in sets {
-            let data = RRsetData::new(key.rtype, ttl, rds.clone());
-            let mut pairs = Vec::new();
-            for (mut rd, id) in rds.into_iter().zip(rids) {
-                crate::rdata::canonicalize(key.rtype, &mut rd);
-                pairs.push((rd.into_boxed_slice(), id));
-            }
-            ids.insert(key.clone(), pairs);
-            out.rrsets.insert(key, data);
-        }
-        *self.ids.lock().await = ids;
+        *self.ids.lock().await = gather.finish(&mut out);
         Ok(out)
     }
 
@@ -253,38 +213,11 @@ impl Cloudflare {
         let zid = self.zone_id(zone).await?;
         let url = |id: &str| format!("{}/zones/{zid}/dns_records/{id}", self.base);
         let mut ids = self.ids.lock().await;
-        // Deletes of every change first (a name may switch to CNAME), then
-        // in-place updates, then creates.
-        let mut deletes = Vec::new();
-        let mut updates = Vec::new();
-        let mut creates = Vec::new();
-        for c in changes {
-            let have: Vec<(Box<[u8]>, String)> = ids.get(&c.key).cloned().unwrap_or_default();
-            let (ttl, want): (u32, Vec<&Box<[u8]>>) = match &c.new {
-                Some(d) => (d.ttl, d.rdatas.iter().collect()),
-                None => (0, vec![]),
-            };
-            let ttl_changed = c.old.as_ref().is_none_or(|o| o.ttl != ttl);
-            let mut spare: Vec<&(Box<[u8]>, String)> =
-                have.iter().filter(|(rd, _)| !want.contains(&rd)).collect();
-            for rd in &want {
-                match have.iter().find(|(h, _)| h == *rd) {
-                    Some((_, id)) if ttl_changed => {
-                        updates.push((c.key.clone(), id.clone(), (*rd).clone(), ttl))
-                    }
-                    Some(_) => {}
-                    None => match spare.pop() {
-                        Some((_, id)) => {
-                            updates.push((c.key.clone(), id.clone(), (*rd).clone(), ttl))
-                        }
-                        None => creates.push((c.key.clone(), (*rd).clone(), ttl)),
-                    },
-                }
-            }
-            for (_, id) in spare {
-                deletes.push((c.key.clone(), id.clone()));
-            }
-        }
+        let Plan {
+            deletes,
+            updates,
+            creates,
+        } = plan(&ids, changes);
         for (key, id) in deletes {
             self.call::<serde_json::Value>(
                 "delete record",
@@ -293,9 +226,7 @@ impl Cloudflare {
                 None,
             )
             .await?;
-            if let Some(v) = ids.get_mut(&key) {
-                v.retain(|(_, i)| *i != id);
-            }
+            forget(&mut ids, &key, &id);
         }
         for (key, id, rd, ttl) in updates {
             let body = record_body(&key, &rd, ttl)?;
@@ -306,9 +237,7 @@ impl Cloudflare {
                 Some(&body),
             )
             .await?;
-            let v = ids.entry(key).or_default();
-            v.retain(|(_, i)| *i != id);
-            v.push((rd, id));
+            remember(&mut ids, key, id, rd);
         }
         for (key, rd, ttl) in creates {
             let body = record_body(&key, &rd, ttl)?;

@@ -10,10 +10,12 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::Http;
-use super::{
-    parse_values, BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle,
+use super::common::{
+    add_relative_rrset, base_url, linked_pages, no_zone_on_404, plain_lower, relative_name,
+    required_secret, Auth,
 };
+use super::http::Http;
+use super::{BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle};
 use crate::rdata::RType;
 use crate::sync::target::TargetConfig;
 use crate::zone::name::Name;
@@ -47,7 +49,7 @@ const TYPES: &[RType] = &[
 pub struct Desec {
     http: Http,
     base: String,
-    token: String,
+    auth: Auth,
     caps: Capabilities,
 }
 
@@ -68,23 +70,15 @@ struct DomainJson {
 
 impl Desec {
     pub fn new(t: &TargetConfig, http: Http) -> Result<Desec, ProviderError> {
-        let token = t
-            .api_key
-            .read()
-            .map_err(|e| ProviderError::Config(format!("target {}: token: {e}", t.name)))?
-            .ok_or_else(|| {
-                ProviderError::Config(format!(
-                    "target {}: needs api_key_env or api_key_file (a deSEC token)",
-                    t.name
-                ))
-            })?;
+        let token = required_secret(
+            t,
+            "token",
+            "needs api_key_env or api_key_file (a deSEC token)",
+        )?;
         Ok(Desec {
             http,
-            base: t
-                .url
-                .clone()
-                .unwrap_or_else(|| "https://desec.io/api/v1".into()),
-            token,
+            base: base_url(t, "https://desec.io/api/v1"),
+            auth: Auth::Token(token),
             caps: Capabilities {
                 ttl_min: t.ttl_min.unwrap_or(3600),
                 ttl_max: 86_400,
@@ -98,58 +92,30 @@ impl Desec {
         })
     }
 
-    fn request(
-        &self,
-        client: &reqwest::Client,
-        method: reqwest::Method,
-        url: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<reqwest::Request, ProviderError> {
-        let mut b = client
-            .request(method, url)
-            .header("Authorization", format!("Token {}", self.token));
-        if let Some(body) = body {
-            b = b.json(body);
-        }
-        b.build().map_err(|e| ProviderError::Config(e.to_string()))
-    }
-
-    fn domain(zone: &Name) -> String {
-        let s = zone.to_lowercase().to_string();
-        s.strip_suffix('.').unwrap_or(&s).to_string()
-    }
-
-    /// Every page of a cursor-paginated list, starting at `url`.
+    /// Every page of a cursor-paginated list, starting at `first`.
     async fn pages(
         &self,
         what: &str,
         first: String,
     ) -> Result<Vec<serde_json::Value>, ProviderError> {
-        let mut out = Vec::new();
-        let mut next = Some(first);
-        let mut guard = 0;
-        while let Some(url) = next.take() {
-            guard += 1;
-            if guard > 10_000 {
-                return Err(ProviderError::Invalid(format!(
-                    "{what}: pagination does not end"
-                )));
-            }
+        linked_pages(what, first, |url| async move {
             let resp = self
                 .http
-                .send(what, |c| self.request(c, reqwest::Method::GET, &url, None))
+                .send(what, |c| {
+                    self.auth.request(c, reqwest::Method::GET, &url, None)
+                })
                 .await?;
             let page: Vec<serde_json::Value> = serde_json::from_slice(&resp.body)
                 .map_err(|e| ProviderError::Invalid(format!("{what}: {e}")))?;
-            out.extend(page);
-            next = resp
+            let next = resp
                 .headers
                 .get_all("link")
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .find_map(|v| link(v, "next"));
-        }
-        Ok(out)
+            Ok((page, next))
+        })
+        .await
     }
 
     async fn read_zone(&self, zone: &Name) -> Result<ReadResult, ProviderError> {
@@ -158,46 +124,34 @@ impl Desec {
         let url = format!(
             "{}/domains/{}/rrsets/?cursor=",
             self.base,
-            Self::domain(zone)
+            plain_lower(zone)
         );
-        let sets = self.pages("read rrsets", url).await.map_err(|e| match e {
-            ProviderError::Http { status: 404, .. } => ProviderError::NoZone(zone.clone()),
-            e => e,
-        })?;
+        let sets = self
+            .pages("read rrsets", url)
+            .await
+            .map_err(no_zone_on_404(zone))?;
         let mut out = ReadResult::default();
         for v in sets {
             let set: RRsetJson = serde_json::from_value(v)
                 .map_err(|e| ProviderError::Invalid(format!("rrset: {e}")))?;
-            let Some(rtype) = RType::from_mnemonic(&set.rtype) else {
-                out.unparsed
-                    .push(format!("{} {}: unknown type", set.subname, set.rtype));
-                continue;
-            };
-            let owner = if set.subname.is_empty() {
-                Ok(zone.clone())
-            } else {
-                format!("{}.{}", set.subname, zone).parse::<Name>()
-            };
-            match owner {
-                Ok(name) => parse_values(zone, &name, rtype, set.ttl, &set.records, &mut out),
-                Err(e) => out.unparsed.push(format!("{}: {e}", set.subname)),
-            }
+            // deSEC's apex is the empty subname.
+            add_relative_rrset(
+                zone,
+                "",
+                (&set.subname, &set.rtype),
+                set.ttl,
+                &set.records,
+                &mut out,
+            );
         }
         Ok(out)
     }
 
     async fn patch(&self, zone: &Name, changes: &[Change]) -> Result<(), ProviderError> {
-        let apex = format!(".{}", zone.to_lowercase());
         let mut body = Vec::with_capacity(changes.len());
         for c in changes {
-            let owner = c.key.name.to_lowercase();
             // Labels left of the apex, no trailing dot; "" at the apex.
-            let subname = if owner == *zone {
-                String::new()
-            } else {
-                let full = owner.to_string();
-                full.strip_suffix(&apex).unwrap_or(&full).to_string()
-            };
+            let subname = relative_name(zone, &c.key.name, "");
             let (ttl, records) = match &c.new {
                 Some(d) => (d.ttl, d.texts(c.key.rtype)),
                 // deSEC wants a valid TTL even on delete.
@@ -206,10 +160,11 @@ impl Desec {
             body.push(json!({"subname": subname, "type": c.key.rtype.to_string(), "ttl": ttl, "records": records}));
         }
         let body = serde_json::Value::Array(body);
-        let url = format!("{}/domains/{}/rrsets/", self.base, Self::domain(zone));
+        let url = format!("{}/domains/{}/rrsets/", self.base, plain_lower(zone));
         self.http
             .send("patch rrsets", |c| {
-                self.request(c, reqwest::Method::PATCH, &url, Some(&body))
+                self.auth
+                    .request(c, reqwest::Method::PATCH, &url, Some(&body))
             })
             .await?;
         Ok(())

@@ -23,10 +23,15 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 
+use super::common::{
+    absolute_name, base_url, gone_is_ok, linked_pages, no_zone_on_404, plain_lower, relative_name,
+    required_secret, Auth,
+};
 use super::http::Http;
+use super::per_record::{forget, plan, remember, Gather, Plan, RecordIds};
 use super::{BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle};
 use crate::rdata::RType;
-use crate::sync::rrset::{RRsetData, RRsetKey};
+use crate::sync::rrset::RRsetKey;
 use crate::sync::target::TargetConfig;
 use crate::zone::name::Name;
 
@@ -41,13 +46,13 @@ const TYPES: &[RType] = &[
 ];
 const PER_PAGE: usize = 100;
 
-type Ids = HashMap<RRsetKey, Vec<(Box<[u8]>, u64)>>;
+type Ids = RecordIds<u64>;
 
 /// A DigitalOcean account (one personal access token).
 pub struct DigitalOcean {
     http: Http,
     base: String,
-    token: String,
+    auth: Auth,
     /// Record ids by RRset, as of the last read plus our writes.
     ids: Mutex<Ids>,
     /// Attempts per create (the target's `retries`).
@@ -113,23 +118,15 @@ struct DomainPage {
 
 impl DigitalOcean {
     pub fn new(t: &TargetConfig, http: Http) -> Result<DigitalOcean, ProviderError> {
-        let token = t
-            .api_key
-            .read()
-            .map_err(|e| ProviderError::Config(format!("target {}: API token: {e}", t.name)))?
-            .ok_or_else(|| {
-                ProviderError::Config(format!(
-                    "target {}: needs api_key_env or api_key_file (a personal access token)",
-                    t.name
-                ))
-            })?;
+        let token = required_secret(
+            t,
+            "API token",
+            "needs api_key_env or api_key_file (a personal access token)",
+        )?;
         Ok(DigitalOcean {
             http,
-            base: t
-                .url
-                .clone()
-                .unwrap_or_else(|| "https://api.digitalocean.com/v2".into()),
-            token,
+            base: base_url(t, "https://api.digitalocean.com/v2"),
+            auth: Auth::Bearer(token),
             ids: Mutex::new(HashMap::new()),
             retries: t.retries,
             caps: Capabilities {
@@ -145,20 +142,6 @@ impl DigitalOcean {
         })
     }
 
-    fn request(
-        &self,
-        client: &reqwest::Client,
-        method: reqwest::Method,
-        url: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<reqwest::Request, ProviderError> {
-        let mut b = client.request(method, url).bearer_auth(&self.token);
-        if let Some(body) = body {
-            b = b.json(body);
-        }
-        b.build().map_err(|e| ProviderError::Config(e.to_string()))
-    }
-
     /// GETs `url` and decodes it.
     async fn get<T: for<'de> Deserialize<'de>>(
         &self,
@@ -167,43 +150,36 @@ impl DigitalOcean {
     ) -> Result<T, ProviderError> {
         let resp = self
             .http
-            .send(what, |c| self.request(c, reqwest::Method::GET, url, None))
+            .send(what, |c| {
+                self.auth.request(c, reqwest::Method::GET, url, None)
+            })
             .await?;
         serde_json::from_slice(&resp.body)
             .map_err(|e| ProviderError::Invalid(format!("{what}: {e}")))
     }
 
     async fn read_zone(&self, zone: &Name) -> Result<ReadResult, ProviderError> {
-        let mut records = Vec::new();
-        let mut next = Some(format!(
+        let first = format!(
             "{}/domains/{}/records?page=1&per_page={PER_PAGE}",
             self.base,
-            plain(zone)
-        ));
-        let mut guard = 0;
-        while let Some(url) = next.take() {
-            guard += 1;
-            if guard > 10_000 {
-                return Err(ProviderError::Invalid(
-                    "records: pagination does not end".into(),
-                ));
-            }
-            let page: RecordPage = self.get("read records", &url).await.map_err(|e| match e {
-                ProviderError::Http { status: 404, .. } => ProviderError::NoZone(zone.clone()),
-                e => e,
-            })?;
+            plain_lower(zone)
+        );
+        let records = linked_pages("records", first, |url| async move {
+            let page: RecordPage = self
+                .get("read records", &url)
+                .await
+                .map_err(no_zone_on_404(zone))?;
             let n = page.domain_records.len();
-            records.extend(page.domain_records);
-            next = page
+            let next = page
                 .links
                 .and_then(|l| l.pages)
                 .and_then(|p| p.next)
                 .filter(|_| n > 0);
-        }
+            Ok((page.domain_records, next))
+        })
+        .await?;
         let mut out = ReadResult::default();
-        // Per RRset: TTL, rdatas and their ids.
-        type Gathered = (u32, Vec<Vec<u8>>, Vec<u64>);
-        let mut sets: HashMap<RRsetKey, Gathered> = HashMap::new();
+        let mut gather = Gather::new(zone);
         for r in records {
             let what = format!("{} {} `{}`", r.name, r.rtype, r.data);
             let Some(rtype) = RType::from_mnemonic(&r.rtype).filter(|t| TYPES.contains(t)) else {
@@ -213,105 +189,53 @@ impl DigitalOcean {
                 }
                 continue;
             };
-            let owner = if r.name == "@" {
-                Ok(zone.clone())
-            } else {
-                format!("{}.{}", r.name, zone).parse::<Name>()
-            };
+            let owner = absolute_name(zone, &r.name, "@");
             let (Ok(name), Some(text)) = (owner, presentation(zone, rtype, &r)) else {
                 out.unparsed.push(format!("{what}: cannot read"));
                 continue;
             };
-            let rd = match crate::rdata::from_str(rtype, &text, zone) {
-                Ok(rd) => rd,
-                Err(e) => {
-                    out.unparsed.push(format!("{what}: {e}"));
-                    continue;
-                }
-            };
-            let key = RRsetKey { name, rtype };
-            let e = sets.entry(key).or_insert_with(|| (r.ttl, vec![], vec![]));
-            if e.0 != r.ttl {
-                e.0 = 0; // values with different TTLs: the plan rewrites them
-            }
-            e.1.push(rd);
-            e.2.push(r.id);
+            gather.add(
+                RRsetKey { name, rtype },
+                &text,
+                r.ttl,
+                r.id,
+                &what,
+                &mut out,
+            );
         }
-        let mut ids = Ids::new();
-        for (key, (ttl, rds, rids)) in sets {
-            let data = RRsetData::new(key.rtype, ttl, rds.clone());
-            let mut pairs = Vec::new();
-            for (mut rd, id) in rds.into_iter().zip(rids) {
-                crate::rdata::canonicalize(key.rtype, &mut rd);
-                pairs.push((rd.into_boxed_slice(), id));
-            }
-            ids.insert(key.clone(), pairs);
-            out.rrsets.insert(key, data);
-        }
-        *self.ids.lock().await = ids;
+        *self.ids.lock().await = gather.finish(&mut out);
         Ok(out)
     }
 
     async fn change(&self, zone: &Name, changes: &[Change]) -> Result<(), ProviderError> {
-        let records_url = format!("{}/domains/{}/records", self.base, plain(zone));
+        let records_url = format!("{}/domains/{}/records", self.base, plain_lower(zone));
         let url = |id: u64| format!("{records_url}/{id}");
         let mut ids = self.ids.lock().await;
-        // Deletes of every change first (a name may switch to CNAME), then
-        // in-place updates, then creates.
-        let mut deletes = Vec::new();
-        let mut updates = Vec::new();
-        let mut creates = Vec::new();
-        for c in changes {
-            let have: Vec<(Box<[u8]>, u64)> = ids.get(&c.key).cloned().unwrap_or_default();
-            let (ttl, want): (u32, Vec<&Box<[u8]>>) = match &c.new {
-                Some(d) => (d.ttl, d.rdatas.iter().collect()),
-                None => (0, vec![]),
-            };
-            let ttl_changed = c.old.as_ref().is_none_or(|o| o.ttl != ttl);
-            let mut spare: Vec<&(Box<[u8]>, u64)> =
-                have.iter().filter(|(rd, _)| !want.contains(&rd)).collect();
-            for rd in &want {
-                match have.iter().find(|(h, _)| h == *rd) {
-                    Some((_, id)) if ttl_changed => {
-                        updates.push((c.key.clone(), *id, (*rd).clone(), ttl))
-                    }
-                    Some(_) => {}
-                    None => match spare.pop() {
-                        Some((_, id)) => updates.push((c.key.clone(), *id, (*rd).clone(), ttl)),
-                        None => creates.push((c.key.clone(), (*rd).clone(), ttl)),
-                    },
-                }
-            }
-            for (_, id) in spare {
-                deletes.push((c.key.clone(), *id));
-            }
-        }
+        let Plan {
+            deletes,
+            updates,
+            creates,
+        } = plan(&ids, changes);
         for (key, id) in deletes {
-            let r = self
-                .http
-                .send("delete record", |cl| {
-                    self.request(cl, reqwest::Method::DELETE, &url(id), None)
-                })
-                .await;
-            match r {
-                // Already gone (a retry after a lost answer).
-                Ok(_) | Err(ProviderError::Http { status: 404, .. }) => {}
-                Err(e) => return Err(e),
-            }
-            if let Some(v) = ids.get_mut(&key) {
-                v.retain(|(_, i)| *i != id);
-            }
+            gone_is_ok(
+                self.http
+                    .send("delete record", |cl| {
+                        self.auth
+                            .request(cl, reqwest::Method::DELETE, &url(id), None)
+                    })
+                    .await,
+            )?;
+            forget(&mut ids, &key, &id);
         }
         for (key, id, rd, ttl) in updates {
             let body = record_body(zone, &key, &rd, ttl)?;
             self.http
                 .send("update record", |cl| {
-                    self.request(cl, reqwest::Method::PUT, &url(id), Some(&body))
+                    self.auth
+                        .request(cl, reqwest::Method::PUT, &url(id), Some(&body))
                 })
                 .await?;
-            let v = ids.entry(key).or_default();
-            v.retain(|(_, i)| *i != id);
-            v.push((rd, id));
+            remember(&mut ids, key, id, rd);
         }
         for (key, rd, ttl) in creates {
             let body = record_body(zone, &key, &rd, ttl)?;
@@ -344,7 +268,10 @@ impl DigitalOcean {
         loop {
             let r = self
                 .http
-                .send_once(|cl| self.request(cl, reqwest::Method::POST, records_url, Some(body)))
+                .send_once(|cl| {
+                    self.auth
+                        .request(cl, reqwest::Method::POST, records_url, Some(body))
+                })
                 .await;
             let e = match r {
                 Ok(resp) => {
@@ -383,7 +310,7 @@ impl DigitalOcean {
         let url = format!(
             "{records_url}?type={}&name={}&per_page=200",
             key.rtype,
-            plain(&key.name)
+            plain_lower(&key.name)
         );
         let page: RecordPage = self.get("find record", &url).await?;
         for r in page.domain_records {
@@ -402,12 +329,6 @@ impl DigitalOcean {
         }
         Ok(None)
     }
-}
-
-/// A name as DigitalOcean writes it: no trailing dot.
-fn plain(name: &Name) -> String {
-    let s = name.to_lowercase().to_string();
-    s.strip_suffix('.').unwrap_or(&s).to_string()
 }
 
 /// A target as read: `@` is the apex, anything else absolute without the
@@ -484,13 +405,7 @@ fn record_body(
     rd: &[u8],
     ttl: u32,
 ) -> Result<serde_json::Value, ProviderError> {
-    let name = if key.name == *zone {
-        "@".to_string()
-    } else {
-        let full = key.name.to_lowercase().to_string();
-        let apex = format!(".{}", zone.to_lowercase());
-        full.strip_suffix(&apex).unwrap_or(&full).to_string()
-    };
+    let name = relative_name(zone, &key.name, "@");
     let rtype = key.rtype.to_string();
     if key.rtype == RType::TXT {
         return Ok(json!({"type": rtype, "name": name, "data": join_raw(rd), "ttl": ttl}));

@@ -10,10 +10,12 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::Http;
-use super::{
-    parse_values, BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle,
+use super::common::{
+    add_relative_rrset, base_url, deletes_first, gone_is_ok, no_zone_on_404, numbered_pages,
+    plain_lower, relative_name, required_secret, Auth, Page,
 };
+use super::http::Http;
+use super::{BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle};
 use crate::rdata::RType;
 use crate::sync::target::TargetConfig;
 use crate::zone::name::Name;
@@ -43,7 +45,7 @@ const PER_PAGE: usize = 100;
 pub struct Gandi {
     http: Http,
     base: String,
-    token: String,
+    auth: Auth,
     caps: Capabilities,
 }
 
@@ -64,23 +66,15 @@ struct DomainJson {
 
 impl Gandi {
     pub fn new(t: &TargetConfig, http: Http) -> Result<Gandi, ProviderError> {
-        let token = t
-            .api_key
-            .read()
-            .map_err(|e| ProviderError::Config(format!("target {}: token: {e}", t.name)))?
-            .ok_or_else(|| {
-                ProviderError::Config(format!(
-                    "target {}: needs api_key_env or api_key_file (a personal access token)",
-                    t.name
-                ))
-            })?;
+        let token = required_secret(
+            t,
+            "token",
+            "needs api_key_env or api_key_file (a personal access token)",
+        )?;
         Ok(Gandi {
             http,
-            base: t
-                .url
-                .clone()
-                .unwrap_or_else(|| "https://api.gandi.net/v5/livedns".into()),
-            token,
+            base: base_url(t, "https://api.gandi.net/v5/livedns"),
+            auth: Auth::Bearer(token),
             caps: Capabilities {
                 ttl_min: 300,
                 ttl_max: 2_592_000,
@@ -94,127 +88,81 @@ impl Gandi {
         })
     }
 
-    fn request(
-        &self,
-        client: &reqwest::Client,
-        method: reqwest::Method,
-        url: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<reqwest::Request, ProviderError> {
-        let mut b = client.request(method, url).bearer_auth(&self.token);
-        if let Some(body) = body {
-            b = b.json(body);
-        }
-        b.build().map_err(|e| ProviderError::Config(e.to_string()))
-    }
-
-    fn fqdn(zone: &Name) -> String {
-        let s = zone.to_lowercase().to_string();
-        s.strip_suffix('.').unwrap_or(&s).to_string()
-    }
-
-    /// `@` for the apex, else the labels left of it.
-    fn rrset_name(zone: &Name, name: &Name) -> String {
-        if name == zone {
-            return "@".into();
-        }
-        let full = name.to_lowercase().to_string();
-        let apex = format!(".{}", zone.to_lowercase());
-        full.strip_suffix(&apex).unwrap_or(&full).to_string()
-    }
-
     async fn read_zone(&self, zone: &Name) -> Result<ReadResult, ProviderError> {
-        let mut sets: Vec<RRsetJson> = Vec::new();
-        let mut page = 1;
-        loop {
+        let sets = numbered_pages(|page, so_far| {
             let url = format!(
                 "{}/domains/{}/records?page={page}&per_page={PER_PAGE}",
                 self.base,
-                Self::fqdn(zone)
+                plain_lower(zone)
             );
-            let resp = self
-                .http
-                .send("read records", |c| {
-                    self.request(c, reqwest::Method::GET, &url, None)
+            async move {
+                let resp = self
+                    .http
+                    .send("read records", |c| {
+                        self.auth.request(c, reqwest::Method::GET, &url, None)
+                    })
+                    .await
+                    .map_err(no_zone_on_404(zone))?;
+                let items: Vec<RRsetJson> = serde_json::from_slice(&resp.body)
+                    .map_err(|e| ProviderError::Invalid(format!("records: {e}")))?;
+                // Gandi says how many there are in all; without that, a
+                // short page is the last.
+                let total: Option<usize> = resp
+                    .headers
+                    .get("total-count")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok());
+                let done = match total {
+                    Some(t) => so_far + items.len() >= t,
+                    None => items.len() < PER_PAGE,
+                };
+                Ok(Page {
+                    items,
+                    next: (!done).then_some(page + 1),
                 })
-                .await
-                .map_err(|e| match e {
-                    ProviderError::Http { status: 404, .. } => ProviderError::NoZone(zone.clone()),
-                    e => e,
-                })?;
-            let got: Vec<RRsetJson> = serde_json::from_slice(&resp.body)
-                .map_err(|e| ProviderError::Invalid(format!("records: {e}")))?;
-            let n = got.len();
-            sets.extend(got);
-            let total: Option<usize> = resp
-                .headers
-                .get("total-count")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok());
-            let done = match total {
-                Some(t) => sets.len() >= t,
-                None => n < PER_PAGE,
-            };
-            if done || n == 0 {
-                break;
             }
-            page += 1;
-        }
+        })
+        .await?;
         let mut out = ReadResult::default();
         for s in sets {
-            let Some(rtype) = RType::from_mnemonic(&s.rrset_type) else {
-                out.unparsed
-                    .push(format!("{} {}: unknown type", s.rrset_name, s.rrset_type));
-                continue;
-            };
-            let owner = if s.rrset_name == "@" {
-                Ok(zone.clone())
-            } else {
-                format!("{}.{}", s.rrset_name, zone).parse::<Name>()
-            };
-            match owner {
-                Ok(name) => {
-                    parse_values(zone, &name, rtype, s.rrset_ttl, &s.rrset_values, &mut out)
-                }
-                Err(e) => out.unparsed.push(format!("{}: {e}", s.rrset_name)),
-            }
+            add_relative_rrset(
+                zone,
+                "@",
+                (&s.rrset_name, &s.rrset_type),
+                s.rrset_ttl,
+                &s.rrset_values,
+                &mut out,
+            );
         }
         Ok(out)
     }
 
     async fn change(&self, zone: &Name, changes: &[Change]) -> Result<(), ProviderError> {
         // Deletes first: a name may switch to CNAME.
-        let ordered = changes
-            .iter()
-            .filter(|c| c.is_delete())
-            .chain(changes.iter().filter(|c| !c.is_delete()));
-        for c in ordered {
+        for c in deletes_first(changes) {
             let url = format!(
                 "{}/domains/{}/records/{}/{}",
                 self.base,
-                Self::fqdn(zone),
-                Self::rrset_name(zone, &c.key.name),
+                plain_lower(zone),
+                relative_name(zone, &c.key.name, "@"),
                 c.key.rtype
             );
             match &c.new {
                 None => {
-                    let r = self
-                        .http
-                        .send("delete rrset", |cl| {
-                            self.request(cl, reqwest::Method::DELETE, &url, None)
-                        })
-                        .await;
-                    match r {
-                        // Already gone (a retry after a lost answer).
-                        Ok(_) | Err(ProviderError::Http { status: 404, .. }) => {}
-                        Err(e) => return Err(e),
-                    }
+                    gone_is_ok(
+                        self.http
+                            .send("delete rrset", |cl| {
+                                self.auth.request(cl, reqwest::Method::DELETE, &url, None)
+                            })
+                            .await,
+                    )?;
                 }
                 Some(d) => {
                     let body = json!({"rrset_ttl": d.ttl, "rrset_values": d.texts(c.key.rtype)});
                     self.http
                         .send("put rrset", |cl| {
-                            self.request(cl, reqwest::Method::PUT, &url, Some(&body))
+                            self.auth
+                                .request(cl, reqwest::Method::PUT, &url, Some(&body))
                         })
                         .await?;
                 }
@@ -239,7 +187,7 @@ impl Provider for Gandi {
             let resp = self
                 .http
                 .send("list domains", |c| {
-                    self.request(c, reqwest::Method::GET, &url, None)
+                    self.auth.request(c, reqwest::Method::GET, &url, None)
                 })
                 .await?;
             let list: Vec<DomainJson> = serde_json::from_slice(&resp.body)

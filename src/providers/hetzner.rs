@@ -16,10 +16,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::Http;
-use super::{
-    parse_values, BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle,
+use super::common::{
+    add_relative_rrset, base_url, deletes_first, no_zone_on_404, numbered_pages, plain_lower,
+    relative_name, required_secret, Auth, Page,
 };
+use super::http::Http;
+use super::{BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle};
 use crate::rdata::RType;
 use crate::sync::rrset::RRsetData;
 use crate::sync::target::TargetConfig;
@@ -48,7 +50,7 @@ const ACTION_WAIT: Duration = Duration::from_secs(60);
 pub struct Hetzner {
     http: Http,
     base: String,
-    token: String,
+    auth: Auth,
     caps: Capabilities,
 }
 
@@ -61,6 +63,11 @@ struct Pagination {
 #[derive(Deserialize)]
 struct Meta {
     pagination: Option<Pagination>,
+}
+
+/// The page after this one, as `meta.pagination.next_page` says.
+fn next_page(meta: Option<Meta>) -> Option<u32> {
+    meta.and_then(|m| m.pagination).and_then(|p| p.next_page)
 }
 
 #[derive(Deserialize)]
@@ -114,23 +121,15 @@ struct ActionEnvelope {
 
 impl Hetzner {
     pub fn new(t: &TargetConfig, http: Http) -> Result<Hetzner, ProviderError> {
-        let token = t
-            .api_key
-            .read()
-            .map_err(|e| ProviderError::Config(format!("target {}: API token: {e}", t.name)))?
-            .ok_or_else(|| {
-                ProviderError::Config(format!(
-                    "target {}: needs api_key_env or api_key_file (a Hetzner Cloud API token)",
-                    t.name
-                ))
-            })?;
+        let token = required_secret(
+            t,
+            "API token",
+            "needs api_key_env or api_key_file (a Hetzner Cloud API token)",
+        )?;
         Ok(Hetzner {
             http,
-            base: t
-                .url
-                .clone()
-                .unwrap_or_else(|| "https://api.hetzner.cloud/v1".into()),
-            token,
+            base: base_url(t, "https://api.hetzner.cloud/v1"),
+            auth: Auth::Bearer(token),
             caps: Capabilities {
                 ttl_min: 60,
                 ttl_max: 2_147_483_647,
@@ -144,84 +143,49 @@ impl Hetzner {
         })
     }
 
-    fn request(
+    /// `GET`s one page of a list and decodes it; `kind` names the list in
+    /// a decoding error.
+    async fn get_page<T: for<'de> Deserialize<'de>>(
         &self,
-        client: &reqwest::Client,
-        method: reqwest::Method,
+        what: &str,
+        kind: &str,
         url: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<reqwest::Request, ProviderError> {
-        let mut b = client.request(method, url).bearer_auth(&self.token);
-        if let Some(body) = body {
-            b = b.json(body);
-        }
-        b.build().map_err(|e| ProviderError::Config(e.to_string()))
-    }
-
-    fn zone_name(zone: &Name) -> String {
-        let s = zone.to_lowercase().to_string();
-        s.strip_suffix('.').unwrap_or(&s).to_string()
-    }
-
-    /// `@` for the apex, else the labels left of it.
-    fn rrset_name(zone: &Name, name: &Name) -> String {
-        if name == zone {
-            return "@".into();
-        }
-        let full = name.to_lowercase().to_string();
-        let apex = format!(".{}", zone.to_lowercase());
-        full.strip_suffix(&apex).unwrap_or(&full).to_string()
+    ) -> Result<T, ProviderError> {
+        let resp = self
+            .http
+            .send(what, |c| {
+                self.auth.request(c, reqwest::Method::GET, url, None)
+            })
+            .await?;
+        serde_json::from_slice(&resp.body)
+            .map_err(|e| ProviderError::Invalid(format!("{kind}: {e}")))
     }
 
     async fn read_zone(&self, zone: &Name) -> Result<ReadResult, ProviderError> {
-        let mut sets: Vec<RRsetJson> = Vec::new();
-        let mut page = 1u32;
-        loop {
+        let sets = numbered_pages(|page, _| {
             let url = format!(
                 "{}/zones/{}/rrsets?page={page}&per_page={PER_PAGE}",
                 self.base,
-                Self::zone_name(zone)
+                plain_lower(zone)
             );
-            let resp = self
-                .http
-                .send("read rrsets", |c| {
-                    self.request(c, reqwest::Method::GET, &url, None)
+            async move {
+                let got: RRsetPage = self
+                    .get_page("read rrsets", "rrsets", &url)
+                    .await
+                    .map_err(no_zone_on_404(zone))?;
+                Ok(Page {
+                    items: got.rrsets,
+                    next: next_page(got.meta),
                 })
-                .await
-                .map_err(|e| match e {
-                    ProviderError::Http { status: 404, .. } => ProviderError::NoZone(zone.clone()),
-                    e => e,
-                })?;
-            let got: RRsetPage = serde_json::from_slice(&resp.body)
-                .map_err(|e| ProviderError::Invalid(format!("rrsets: {e}")))?;
-            let n = got.rrsets.len();
-            sets.extend(got.rrsets);
-            match got
-                .meta
-                .and_then(|m| m.pagination)
-                .and_then(|p| p.next_page)
-            {
-                Some(next) if next > page && n > 0 => page = next,
-                _ => break,
             }
-        }
+        })
+        .await?;
         let mut out = ReadResult::default();
         for s in sets {
-            let Some(rtype) = RType::from_mnemonic(&s.rtype) else {
-                out.unparsed
-                    .push(format!("{} {}: unknown type", s.name, s.rtype));
-                continue;
-            };
-            let owner = if s.name == "@" {
-                Ok(zone.clone())
-            } else {
-                format!("{}.{}", s.name, zone).parse::<Name>()
-            };
             let values: Vec<String> = s.records.into_iter().map(|r| r.value).collect();
-            match owner {
-                Ok(name) => parse_values(zone, &name, rtype, s.ttl.unwrap_or(0), &values, &mut out),
-                Err(e) => out.unparsed.push(format!("{}: {e}", s.name)),
-            }
+            // A `null` TTL is the zone's default.
+            let ttl = s.ttl.unwrap_or(0);
+            add_relative_rrset(zone, "@", (&s.name, &s.rtype), ttl, &values, &mut out);
         }
         Ok(out)
     }
@@ -262,7 +226,7 @@ impl Hetzner {
             let resp = self
                 .http
                 .send("get action", |c| {
-                    self.request(c, reqwest::Method::GET, &url, None)
+                    self.auth.request(c, reqwest::Method::GET, &url, None)
                 })
                 .await?;
             action = serde_json::from_slice::<ActionEnvelope>(&resp.body)
@@ -282,7 +246,8 @@ impl Hetzner {
         let resp = self
             .http
             .send(name, |c| {
-                self.request(c, reqwest::Method::POST, &url, Some(body))
+                self.auth
+                    .request(c, reqwest::Method::POST, &url, Some(body))
             })
             .await?;
         self.wait_action(&resp.body).await
@@ -308,21 +273,18 @@ impl Hetzner {
     }
 
     async fn change(&self, zone: &Name, changes: &[Change]) -> Result<(), ProviderError> {
-        let zone_url = format!("{}/zones/{}/rrsets", self.base, Self::zone_name(zone));
+        let zone_url = format!("{}/zones/{}/rrsets", self.base, plain_lower(zone));
         // Deletes first: a name may switch to CNAME.
-        let ordered = changes
-            .iter()
-            .filter(|c| c.is_delete())
-            .chain(changes.iter().filter(|c| !c.is_delete()));
-        for c in ordered {
-            let name = Self::rrset_name(zone, &c.key.name);
+        for c in deletes_first(changes) {
+            let name = relative_name(zone, &c.key.name, "@");
             let rrset_url = format!("{zone_url}/{name}/{}", c.key.rtype);
             match &c.new {
                 None => {
                     let r = self
                         .http
                         .send("delete rrset", |cl| {
-                            self.request(cl, reqwest::Method::DELETE, &rrset_url, None)
+                            self.auth
+                                .request(cl, reqwest::Method::DELETE, &rrset_url, None)
                         })
                         .await;
                     match r {
@@ -352,7 +314,8 @@ impl Hetzner {
                     let r = self
                         .http
                         .send("create rrset", |cl| {
-                            self.request(cl, reqwest::Method::POST, &zone_url, Some(&body))
+                            self.auth
+                                .request(cl, reqwest::Method::POST, &zone_url, Some(&body))
                         })
                         .await;
                     match r {
@@ -382,29 +345,21 @@ impl Provider for Hetzner {
 
     fn list_zones(&self) -> BoxFuture<'_, Result<Vec<Name>, ProviderError>> {
         Box::pin(async move {
-            let mut out = Vec::new();
-            let mut page = 1u32;
-            loop {
+            let zones = numbered_pages(|page, _| {
                 let url = format!("{}/zones?page={page}&per_page={PER_PAGE}", self.base);
-                let resp = self
-                    .http
-                    .send("list zones", |c| {
-                        self.request(c, reqwest::Method::GET, &url, None)
+                async move {
+                    let got: ZonePage = self.get_page("list zones", "zones", &url).await?;
+                    Ok(Page {
+                        items: got.zones,
+                        next: next_page(got.meta),
                     })
-                    .await?;
-                let got: ZonePage = serde_json::from_slice(&resp.body)
-                    .map_err(|e| ProviderError::Invalid(format!("zones: {e}")))?;
-                let n = got.zones.len();
-                out.extend(got.zones.into_iter().filter_map(|z| z.name.parse().ok()));
-                match got
-                    .meta
-                    .and_then(|m| m.pagination)
-                    .and_then(|p| p.next_page)
-                {
-                    Some(next) if next > page && n > 0 => page = next,
-                    _ => break,
                 }
-            }
+            })
+            .await?;
+            let out = zones
+                .into_iter()
+                .filter_map(|z| z.name.parse().ok())
+                .collect();
             Ok(out)
         })
     }

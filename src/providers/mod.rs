@@ -9,11 +9,13 @@
 //! [`Capabilities`].
 
 pub mod cloudflare;
+pub mod common;
 pub mod desec;
 pub mod digitalocean;
 pub mod gandi;
 pub mod hetzner;
 pub mod http;
+pub mod per_record;
 pub mod powerdns;
 pub mod rfc2136;
 pub mod route53;

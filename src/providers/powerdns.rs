@@ -8,6 +8,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
+use super::common::{deletes_first, no_zone_on_404, required_secret, Auth};
 use super::http::Http;
 use super::{
     parse_values, BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle,
@@ -51,7 +52,7 @@ const TYPES: &[RType] = &[
 pub struct PowerDns {
     http: Http,
     base: String,
-    api_key: String,
+    auth: Auth,
     caps: Capabilities,
 }
 
@@ -85,21 +86,12 @@ struct RecordJson {
 
 impl PowerDns {
     pub fn new(t: &TargetConfig, http: Http) -> Result<PowerDns, ProviderError> {
-        let api_key = t
-            .api_key
-            .read()
-            .map_err(|e| ProviderError::Config(format!("target {}: api key: {e}", t.name)))?
-            .ok_or_else(|| {
-                ProviderError::Config(format!(
-                    "target {}: needs api_key_env or api_key_file",
-                    t.name
-                ))
-            })?;
+        let api_key = required_secret(t, "api key", "needs api_key_env or api_key_file")?;
         let url = t.url.clone().unwrap_or_default();
         Ok(PowerDns {
             http,
             base: format!("{url}/api/v1/servers/{}", t.server_id),
-            api_key,
+            auth: Auth::ApiKey(api_key),
             caps: Capabilities {
                 ttl_min: 0,
                 ttl_max: i32::MAX as u32,
@@ -121,29 +113,12 @@ impl PowerDns {
         format!("{}/zones/{}", self.base, id)
     }
 
-    fn request(
-        &self,
-        client: &reqwest::Client,
-        method: reqwest::Method,
-        url: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<reqwest::Request, ProviderError> {
-        let mut b = client
-            .request(method, url)
-            .header("X-API-Key", &self.api_key)
-            .header("Accept", "application/json");
-        if let Some(body) = body {
-            b = b.json(body);
-        }
-        b.build().map_err(|e| ProviderError::Config(e.to_string()))
-    }
-
     async fn read_zone(&self, zone: &Name) -> Result<ReadResult, ProviderError> {
         let url = self.zone_url(zone);
         let resp = self
             .http
             .send("read zone", |c| {
-                self.request(c, reqwest::Method::GET, &url, None)
+                self.auth.request(c, reqwest::Method::GET, &url, None)
             })
             .await
             .map_err(|e| not_found(e, zone))?;
@@ -177,11 +152,7 @@ impl PowerDns {
     async fn patch(&self, zone: &Name, changes: &[Change]) -> Result<(), ProviderError> {
         let mut rrsets = Vec::with_capacity(changes.len());
         // DELETEs first: a name may change type within one batch.
-        let ordered = changes
-            .iter()
-            .filter(|c| c.is_delete())
-            .chain(changes.iter().filter(|c| !c.is_delete()));
-        for c in ordered {
+        for c in deletes_first(changes) {
             let name = c.key.name.to_lowercase().to_string();
             let rtype = c.key.rtype.to_string();
             match &c.new {
@@ -201,7 +172,8 @@ impl PowerDns {
         let url = self.zone_url(zone);
         self.http
             .send("patch zone", |c| {
-                self.request(c, reqwest::Method::PATCH, &url, Some(&body))
+                self.auth
+                    .request(c, reqwest::Method::PATCH, &url, Some(&body))
             })
             .await
             .map_err(|e| not_found(e, zone))?;
@@ -212,12 +184,11 @@ impl PowerDns {
 /// pdns answers 404 (≥4.2) or 422 "Could not find domain" for a zone it lacks.
 fn not_found(e: ProviderError, zone: &Name) -> ProviderError {
     match &e {
-        ProviderError::Http { status: 404, .. } => ProviderError::NoZone(zone.clone()),
         ProviderError::Http {
             status: 422,
             message,
         } if message.contains("Could not find domain") => ProviderError::NoZone(zone.clone()),
-        _ => e,
+        _ => no_zone_on_404(zone)(e),
     }
 }
 
@@ -236,7 +207,7 @@ impl Provider for PowerDns {
             let resp = self
                 .http
                 .send("list zones", |c| {
-                    self.request(c, reqwest::Method::GET, &url, None)
+                    self.auth.request(c, reqwest::Method::GET, &url, None)
                 })
                 .await?;
             let list: Vec<ZoneListEntry> = serde_json::from_slice(&resp.body)
@@ -266,7 +237,8 @@ impl Provider for PowerDns {
             let url = format!("{}/zones", self.base);
             self.http
                 .send("create zone", |c| {
-                    self.request(c, reqwest::Method::POST, &url, Some(&body))
+                    self.auth
+                        .request(c, reqwest::Method::POST, &url, Some(&body))
                 })
                 .await?;
             Ok(true)

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::common::required_secret;
 use super::{
     parse_values, BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle,
 };
@@ -68,11 +69,11 @@ impl Rfc2136 {
         })?;
         let key = match &t.tsig_key {
             Some(name) => {
-                let secret = t
-                    .api_key
-                    .read()
-                    .map_err(|e| ProviderError::Config(format!("target {}: TSIG secret: {e}", t.name)))?
-                    .ok_or_else(|| ProviderError::Config(format!("target {}: tsig_key needs api_key_env or api_key_file (the base64 secret)", t.name)))?;
+                let secret = required_secret(
+                    t,
+                    "TSIG secret",
+                    "tsig_key needs api_key_env or api_key_file (the base64 secret)",
+                )?;
                 Some(
                     TsigKey::from_config(name, &t.tsig_algorithm, &secret)
                         .map_err(|e| ProviderError::Config(format!("target {}: {e}", t.name)))?,

@@ -15,6 +15,7 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use tokio::sync::Mutex;
 
+use super::common::{base_url, required_secret};
 use super::http::Http;
 use super::{
     parse_values, BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle,
@@ -61,16 +62,11 @@ pub struct Route53 {
 
 impl Route53 {
     pub fn new(t: &TargetConfig, http: Http) -> Result<Route53, ProviderError> {
-        let secret = t
-            .api_key
-            .read()
-            .map_err(|e| ProviderError::Config(format!("target {}: secret key: {e}", t.name)))?
-            .ok_or_else(|| {
-                ProviderError::Config(format!(
-                    "target {}: needs api_key_env or api_key_file (the AWS secret access key)",
-                    t.name
-                ))
-            })?;
+        let secret = required_secret(
+            t,
+            "secret key",
+            "needs api_key_env or api_key_file (the AWS secret access key)",
+        )?;
         let key_id = t.key_id.clone().ok_or_else(|| {
             ProviderError::Config(format!(
                 "target {}: needs key_id (the AWS access key id)",
@@ -79,10 +75,7 @@ impl Route53 {
         })?;
         Ok(Route53 {
             http: http.with_throttle_marker("Throttling"),
-            base: t
-                .url
-                .clone()
-                .unwrap_or_else(|| "https://route53.amazonaws.com".into()),
+            base: base_url(t, "https://route53.amazonaws.com"),
             key_id,
             secret,
             region: t.region.clone(),
