@@ -17,6 +17,8 @@ mod fake_digitalocean;
 mod fake_gandi;
 #[path = "support/fake_hetzner.rs"]
 mod fake_hetzner;
+#[path = "support/fake_kit.rs"]
+mod fake_kit;
 #[path = "support/nsupdate.rs"]
 mod nsupdate;
 
@@ -230,7 +232,7 @@ fn cloudflare_behavioural_suite() {
 
     // 30% of requests fail: 429 (Retry-After), 500 before the write, 500
     // after the write. Still converges, with no duplicates.
-    fake.set(|st| st.fail_percent = 30);
+    fake.set(|st| st.gate.fail_percent = 30);
     let mut body = String::new();
     for i in 1..40 {
         body.push_str(&format!(
@@ -245,8 +247,8 @@ fn cloudflare_behavioural_suite() {
         status(&s),
         s.log()
     );
-    assert!(fake.state.lock().expect("state").faults > 5);
-    fake.set(|st| st.fail_percent = 0);
+    assert!(fake.state.lock().expect("state").gate.faults > 5);
+    fake.set(|st| st.gate.fail_percent = 0);
     for i in 1..40 {
         assert_eq!(
             fake.rrset(&format!("h{i}.fake.test"), "A").0,
@@ -262,7 +264,7 @@ fn cloudflare_behavioural_suite() {
     assert!(ok && plan.contains("no changes"), "{plan}");
 
     // A refused token stops the target with a clear status, no retry loop.
-    fake.set(|st| st.unauthorized = true);
+    fake.set(|st| st.gate.unauthorized = true);
     update(&s, "update add denied.fake.test. 60 A 203.0.113.99\n");
     assert!(
         wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
@@ -277,14 +279,14 @@ fn cloudflare_behavioural_suite() {
             .contains("authentication refused (HTTP 403)"),
         "{st}"
     );
-    let n = fake.state.lock().expect("state").requests;
+    let n = fake.state.lock().expect("state").gate.requests;
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
-        fake.state.lock().expect("state").requests,
+        fake.state.lock().expect("state").gate.requests,
         n,
         "a stopped target kept calling"
     );
-    fake.set(|st| st.unauthorized = false);
+    fake.set(|st| st.gate.unauthorized = false);
     let (ok, out) = cli(&s, &["sync", "apply"]);
     assert!(ok, "{out}");
     assert_eq!(fake.rrset("denied.fake.test", "A").0, vec!["203.0.113.99"]);
@@ -364,7 +366,7 @@ fn desec_behavioural_suite() {
     assert!(fake.rrset("h0", "A").0.is_empty());
 
     // 30% failing (429 with Retry-After, 500 before and after the write).
-    fake.set(|st| st.fail_percent = 30);
+    fake.set(|st| st.gate.fail_percent = 30);
     for round in 0..4 {
         let mut body = String::new();
         for i in 0..10 {
@@ -380,8 +382,8 @@ fn desec_behavioural_suite() {
         status(&s),
         s.log()
     );
-    fake.set(|st| st.fail_percent = 0);
-    assert!(fake.state.lock().expect("state").faults > 0);
+    fake.set(|st| st.gate.fail_percent = 0);
+    assert!(fake.state.lock().expect("state").gate.faults > 0);
     for round in 0..4 {
         for i in 0..10 {
             assert_eq!(
@@ -394,7 +396,7 @@ fn desec_behavioural_suite() {
     assert!(ok && plan.contains("no changes"), "{plan}");
 
     // 401 stops the target.
-    fake.set(|st| st.unauthorized = true);
+    fake.set(|st| st.gate.unauthorized = true);
     update(&s, "update add denied.fake.test. 3600 A 203.0.113.99\n");
     assert!(
         wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
@@ -467,7 +469,7 @@ fn gandi_behavioural_suite() {
     assert_eq!(fake.rrset("cn", "A").0, vec!["192.0.2.10"]);
     assert!(fake.rrset("h0", "A").0.is_empty());
 
-    fake.set(|st| st.fail_percent = 30);
+    fake.set(|st| st.gate.fail_percent = 30);
     let mut body = String::new();
     for i in 1..30 {
         body.push_str(&format!(
@@ -481,8 +483,8 @@ fn gandi_behavioural_suite() {
         status(&s),
         s.log()
     );
-    fake.set(|st| st.fail_percent = 0);
-    assert!(fake.state.lock().expect("state").faults > 0);
+    fake.set(|st| st.gate.fail_percent = 0);
+    assert!(fake.state.lock().expect("state").gate.faults > 0);
     for i in 1..30 {
         assert!(fake.rrset(&format!("h{i}"), "A").0.is_empty());
         assert_eq!(
@@ -493,7 +495,7 @@ fn gandi_behavioural_suite() {
     let (ok, plan) = cli(&s, &["sync", "plan"]);
     assert!(ok && plan.contains("no changes"), "{plan}");
 
-    fake.set(|st| st.unauthorized = true);
+    fake.set(|st| st.gate.unauthorized = true);
     update(&s, "update add denied.fake.test. 600 A 203.0.113.99\n");
     assert!(
         wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
@@ -595,7 +597,7 @@ fn hetzner_behavioural_suite() {
     );
 
     // 30% failing (429 with Retry-After, 500 before and after the write).
-    fake.set(|st| st.fail_percent = 30);
+    fake.set(|st| st.gate.fail_percent = 30);
     let mut body = String::new();
     for i in 1..30 {
         body.push_str(&format!(
@@ -610,8 +612,8 @@ fn hetzner_behavioural_suite() {
         status(&s),
         s.log()
     );
-    fake.set(|st| st.fail_percent = 0);
-    assert!(fake.state.lock().expect("state").faults > 5);
+    fake.set(|st| st.gate.fail_percent = 0);
+    assert!(fake.state.lock().expect("state").gate.faults > 5);
     for i in 1..30 {
         assert_eq!(
             fake.rrset(&format!("h{i}"), "A").0,
@@ -625,7 +627,7 @@ fn hetzner_behavioural_suite() {
     let (ok, plan) = cli(&s, &["sync", "plan"]);
     assert!(ok && plan.contains("no changes"), "{plan}");
 
-    fake.set(|st| st.unauthorized = true);
+    fake.set(|st| st.gate.unauthorized = true);
     update(&s, "update add denied.fake.test. 600 A 203.0.113.99\n");
     assert!(
         wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
@@ -636,10 +638,10 @@ fn hetzner_behavioural_suite() {
         .as_str()
         .unwrap_or("")
         .contains("authentication refused (HTTP 401)"));
-    let n = fake.state.lock().expect("state").requests;
+    let n = fake.state.lock().expect("state").gate.requests;
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
-        fake.state.lock().expect("state").requests,
+        fake.state.lock().expect("state").gate.requests,
         n,
         "a stopped target kept calling"
     );
@@ -739,7 +741,7 @@ fn digitalocean_behavioural_suite() {
     assert_eq!(fake.rrset("cn", "A").0, vec!["192.0.2.10"]);
     no_dupes(&fake);
 
-    fake.set(|st| st.fail_percent = 30);
+    fake.set(|st| st.gate.fail_percent = 30);
     let mut body = String::new();
     for i in 1..40 {
         body.push_str(&format!(
@@ -754,8 +756,8 @@ fn digitalocean_behavioural_suite() {
         status(&s),
         s.log()
     );
-    assert!(fake.state.lock().expect("state").faults > 5);
-    fake.set(|st| st.fail_percent = 0);
+    assert!(fake.state.lock().expect("state").gate.faults > 5);
+    fake.set(|st| st.gate.fail_percent = 0);
     for i in 1..40 {
         assert_eq!(
             fake.rrset(&format!("h{i}"), "A").0,
@@ -770,7 +772,7 @@ fn digitalocean_behavioural_suite() {
     let (ok, plan) = cli(&s, &["sync", "plan"]);
     assert!(ok && plan.contains("no changes"), "{plan}");
 
-    fake.set(|st| st.unauthorized = true);
+    fake.set(|st| st.gate.unauthorized = true);
     update(&s, "update add denied.fake.test. 60 A 203.0.113.99\n");
     assert!(
         wait_for(Duration::from_secs(10), || status(&s)["state"] == "stopped"),
@@ -781,7 +783,7 @@ fn digitalocean_behavioural_suite() {
         .as_str()
         .unwrap_or("")
         .contains("authentication refused (HTTP 401)"));
-    fake.set(|st| st.unauthorized = false);
+    fake.set(|st| st.gate.unauthorized = false);
     let (ok, out) = cli(&s, &["sync", "apply"]);
     assert!(ok, "{out}");
     assert_eq!(fake.rrset("denied", "A").0, vec!["203.0.113.99"]);

@@ -18,6 +18,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::fake_kit::{serve, Faults, Gate, Replies, Served};
+
 pub const TOKEN: &str = "cf-test-token";
 const ZONE_ID: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 
@@ -36,11 +38,8 @@ pub struct FakeState {
     pub zone: String,
     pub records: Vec<Rec>,
     next_id: u64,
-    /// Percent of requests that fail (deterministically spread).
-    pub fail_percent: u64,
-    pub unauthorized: bool,
-    pub requests: u64,
-    pub faults: u64,
+    /// Auth and fault injection switches and counters.
+    pub gate: Faults,
     /// Highest page number asked for.
     pub max_page: u64,
 }
@@ -48,39 +47,29 @@ pub struct FakeState {
 pub struct FakeCloudflare {
     pub url: String,
     pub state: Arc<Mutex<FakeState>>,
-    _rt: tokio::runtime::Runtime,
+    _served: Served,
 }
 
 impl FakeCloudflare {
     pub fn start(zone: &str) -> FakeCloudflare {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
         let state = Arc::new(Mutex::new(FakeState {
             zone: zone.to_string(),
             ..FakeState::default()
         }));
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind fake");
-        let port = listener.local_addr().expect("addr").port();
-        let app = Router::new()
-            .route("/client/v4/zones", get(zones))
-            .route("/client/v4/zones/{zid}/dns_records", get(list).post(create))
-            .route(
-                "/client/v4/zones/{zid}/dns_records/{id}",
-                axum::routing::put(update).delete(delete),
-            )
-            .with_state(state.clone());
-        rt.spawn(async move {
-            let _ = axum::serve(listener, app).await;
+        let served = serve(|_| {
+            Router::new()
+                .route("/client/v4/zones", get(zones))
+                .route("/client/v4/zones/{zid}/dns_records", get(list).post(create))
+                .route(
+                    "/client/v4/zones/{zid}/dns_records/{id}",
+                    axum::routing::put(update).delete(delete),
+                )
+                .with_state(state.clone())
         });
         FakeCloudflare {
-            url: format!("http://127.0.0.1:{port}/client/v4"),
+            url: format!("http://127.0.0.1:{}/client/v4", served.port),
             state,
-            _rt: rt,
+            _served: served,
         }
     }
 
@@ -124,45 +113,26 @@ fn error(status: StatusCode, code: u64, message: &str) -> Response {
         .into_response()
 }
 
-enum Gate {
-    Pass,
-    /// Do the write, then answer 500.
-    FailAfter,
-    Refuse(Response),
-}
-
-/// Auth and fault injection, before every handler.
+/// Bearer auth and faults, in Cloudflare's words (a refused token is a
+/// 403; throttling asks to retry at once). Anything but a GET is a write.
 fn gate(st: &mut FakeState, headers: &HeaderMap, method: &Method) -> Gate {
-    st.requests += 1;
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if st.unauthorized || auth != format!("Bearer {TOKEN}") {
-        return Gate::Refuse(error(StatusCode::FORBIDDEN, 10000, "Authentication error"));
-    }
-    if st.fail_percent > 0 && (st.requests * 37) % 100 < st.fail_percent {
-        st.faults += 1;
-        return match st.faults % 3 {
-            0 => {
-                let mut r = error(
+    st.gate.gate(
+        headers,
+        *method != Method::GET,
+        &Replies {
+            authorization: format!("Bearer {TOKEN}"),
+            refused: || error(StatusCode::FORBIDDEN, 10000, "Authentication error"),
+            throttled: || {
+                error(
                     StatusCode::TOO_MANY_REQUESTS,
                     971,
                     "Please wait and consider throttling your request speed",
-                );
-                r.headers_mut()
-                    .insert("retry-after", "0".parse().expect("header"));
-                Gate::Refuse(r)
-            }
-            1 if *method != Method::GET => Gate::FailAfter,
-            _ => Gate::Refuse(error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                10001,
-                "Internal error",
-            )),
-        };
-    }
-    Gate::Pass
+                )
+            },
+            retry_after: "0",
+            server_error: || error(StatusCode::INTERNAL_SERVER_ERROR, 10001, "Internal error"),
+        },
+    )
 }
 
 async fn zones(

@@ -18,6 +18,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::fake_kit::{rrset_of, serve, Faults, Gate, Replies, Served};
+
 pub const TOKEN: &str = "desec-test-token";
 const PAGE: usize = 500;
 
@@ -26,44 +28,33 @@ pub struct DesecState {
     pub domain: String,
     /// (subname, type) -> (ttl, records)
     pub rrsets: BTreeMap<(String, String), (u64, Vec<String>)>,
-    pub fail_percent: u64,
-    pub unauthorized: bool,
-    pub requests: u64,
-    pub faults: u64,
+    /// Auth and fault injection switches and counters.
+    pub gate: Faults,
     pub pages_served: u64,
 }
 
 pub struct FakeDesec {
     pub url: String,
     pub state: Arc<Mutex<DesecState>>,
-    _rt: tokio::runtime::Runtime,
+    _served: Served,
 }
 
 impl FakeDesec {
     pub fn start(domain: &str) -> FakeDesec {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
         let state = Arc::new(Mutex::new(DesecState {
             domain: domain.to_string(),
             ..DesecState::default()
         }));
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind fake");
-        let port = listener.local_addr().expect("addr").port();
-        let app = Router::new()
-            .route("/api/v1/domains/{d}/rrsets/", get(list).patch(patch))
-            .with_state((state.clone(), port));
-        rt.spawn(async move {
-            let _ = axum::serve(listener, app).await;
+        // The port is in the state: `Link` headers carry absolute URLs.
+        let served = serve(|port| {
+            Router::new()
+                .route("/api/v1/domains/{d}/rrsets/", get(list).patch(patch))
+                .with_state((state.clone(), port))
         });
         FakeDesec {
-            url: format!("http://127.0.0.1:{port}/api/v1"),
+            url: format!("http://127.0.0.1:{}/api/v1", served.port),
             state,
-            _rt: rt,
+            _served: served,
         }
     }
 
@@ -73,15 +64,7 @@ impl FakeDesec {
 
     /// (sorted records, ttl) of one RRset.
     pub fn rrset(&self, subname: &str, rtype: &str) -> (Vec<String>, u64) {
-        let st = self.state.lock().expect("state");
-        match st.rrsets.get(&(subname.to_string(), rtype.to_string())) {
-            Some((ttl, r)) => {
-                let mut r = r.clone();
-                r.sort();
-                (r, *ttl)
-            }
-            None => (vec![], 0),
-        }
+        rrset_of(&self.state.lock().expect("state").rrsets, subname, rtype)
     }
 
     pub fn count(&self) -> usize {
@@ -95,44 +78,30 @@ fn detail(status: StatusCode, text: &str) -> Response {
     (status, Json(json!({ "detail": text }))).into_response()
 }
 
-enum Gate {
-    Pass,
-    FailAfter,
-    Refuse(Response),
-}
-
+/// Token auth and faults, in deSEC's words (its 500 is an HTML page).
 fn gate(st: &mut DesecState, headers: &HeaderMap, write: bool) -> Gate {
-    st.requests += 1;
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if st.unauthorized || auth != format!("Token {TOKEN}") {
-        return Gate::Refuse(detail(StatusCode::UNAUTHORIZED, "Invalid token."));
-    }
-    if st.fail_percent > 0 && (st.requests * 37) % 100 < st.fail_percent {
-        st.faults += 1;
-        return match st.faults % 3 {
-            0 => {
-                let mut r = detail(
+    st.gate.gate(
+        headers,
+        write,
+        &Replies {
+            authorization: format!("Token {TOKEN}"),
+            refused: || detail(StatusCode::UNAUTHORIZED, "Invalid token."),
+            throttled: || {
+                detail(
                     StatusCode::TOO_MANY_REQUESTS,
                     "Request was throttled. Expected available in 1 second.",
-                );
-                r.headers_mut()
-                    .insert("retry-after", "1".parse().expect("header"));
-                Gate::Refuse(r)
-            }
-            1 if write => Gate::FailAfter,
-            _ => Gate::Refuse(
+                )
+            },
+            retry_after: "1",
+            server_error: || {
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "<h1>Server Error (500)</h1>",
                 )
-                    .into_response(),
-            ),
-        };
-    }
-    Gate::Pass
+                    .into_response()
+            },
+        },
+    )
 }
 
 async fn list(

@@ -19,6 +19,8 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::fake_kit::{serve, Faults, Gate, Replies, Served};
+
 pub const TOKEN: &str = "dop_v1_test-token";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,48 +40,37 @@ pub struct DoState {
     pub base: String,
     pub records: BTreeMap<u64, Record>,
     pub next_id: u64,
-    pub fail_percent: u64,
-    pub unauthorized: bool,
-    pub requests: u64,
-    pub faults: u64,
+    /// Auth and fault injection switches and counters.
+    pub gate: Faults,
     pub max_page: u64,
 }
 
 pub struct FakeDigitalOcean {
     pub url: String,
     pub state: Arc<Mutex<DoState>>,
-    _rt: tokio::runtime::Runtime,
+    _served: Served,
 }
 
 impl FakeDigitalOcean {
     pub fn start(domain: &str) -> FakeDigitalOcean {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind fake");
-        let port = listener.local_addr().expect("addr").port();
-        let url = format!("http://127.0.0.1:{port}/v2");
         let state = Arc::new(Mutex::new(DoState {
             domain: domain.to_string(),
-            base: url.clone(),
             next_id: 1000,
             ..DoState::default()
         }));
-        let app = Router::new()
-            .route("/v2/domains/{d}/records", get(list).post(create))
-            .route("/v2/domains/{d}/records/{id}", put(update).delete(remove))
-            .with_state(state.clone());
-        rt.spawn(async move {
-            let _ = axum::serve(listener, app).await;
+        let served = serve(|_| {
+            Router::new()
+                .route("/v2/domains/{d}/records", get(list).post(create))
+                .route("/v2/domains/{d}/records/{id}", put(update).delete(remove))
+                .with_state(state.clone())
         });
+        // `links.pages.next` carries absolute URLs.
+        let url = format!("http://127.0.0.1:{}/v2", served.port);
+        state.lock().expect("state").base = url.clone();
         FakeDigitalOcean {
             url,
             state,
-            _rt: rt,
+            _served: served,
         }
     }
 
@@ -126,43 +117,31 @@ fn err(status: StatusCode, id: &str, message: &str) -> Response {
     (status, Json(json!({"id": id, "message": message}))).into_response()
 }
 
-enum Gate {
-    Pass,
-    FailAfter,
-    Refuse(Response),
-}
-
+/// Bearer auth and faults, in DigitalOcean's words.
 fn gate(st: &mut DoState, headers: &HeaderMap, write: bool) -> Gate {
-    st.requests += 1;
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if st.unauthorized || auth != format!("Bearer {TOKEN}") {
-        return Gate::Refuse(err(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Unable to authenticate you.",
-        ));
-    }
-    if st.fail_percent > 0 && (st.requests * 37) % 100 < st.fail_percent {
-        st.faults += 1;
-        return match st.faults % 3 {
-            0 => {
-                let mut r = err(
+    st.gate.gate(
+        headers,
+        write,
+        &Replies {
+            authorization: format!("Bearer {TOKEN}"),
+            refused: || {
+                err(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "Unable to authenticate you.",
+                )
+            },
+            throttled: || {
+                err(
                     StatusCode::TOO_MANY_REQUESTS,
                     "too_many_requests",
                     "API Rate limit exceeded.",
-                );
-                r.headers_mut()
-                    .insert("retry-after", "1".parse().expect("header"));
-                Gate::Refuse(r)
-            }
-            1 if write => Gate::FailAfter,
-            _ => Gate::Refuse(server_error()),
-        };
-    }
-    Gate::Pass
+                )
+            },
+            retry_after: "1",
+            server_error,
+        },
+    )
 }
 
 fn server_error() -> Response {

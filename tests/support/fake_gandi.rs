@@ -17,6 +17,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::fake_kit::{rrset_of, serve, Faults, Gate, Replies, Served};
+
 pub const TOKEN: &str = "gandi-test-pat";
 
 #[derive(Default)]
@@ -24,48 +26,36 @@ pub struct GandiState {
     pub fqdn: String,
     /// (rrset_name, type) -> (ttl, values as sent)
     pub rrsets: BTreeMap<(String, String), (u64, Vec<String>)>,
-    pub fail_percent: u64,
-    pub unauthorized: bool,
-    pub requests: u64,
-    pub faults: u64,
+    /// Auth and fault injection switches and counters.
+    pub gate: Faults,
     pub max_page: u64,
 }
 
 pub struct FakeGandi {
     pub url: String,
     pub state: Arc<Mutex<GandiState>>,
-    _rt: tokio::runtime::Runtime,
+    _served: Served,
 }
 
 impl FakeGandi {
     pub fn start(fqdn: &str) -> FakeGandi {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
         let state = Arc::new(Mutex::new(GandiState {
             fqdn: fqdn.to_string(),
             ..GandiState::default()
         }));
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind fake");
-        let port = listener.local_addr().expect("addr").port();
-        let app = Router::new()
-            .route("/v5/livedns/domains/{d}/records", get(list))
-            .route(
-                "/v5/livedns/domains/{d}/records/{name}/{t}",
-                axum::routing::put(put).delete(delete),
-            )
-            .with_state(state.clone());
-        rt.spawn(async move {
-            let _ = axum::serve(listener, app).await;
+        let served = serve(|_| {
+            Router::new()
+                .route("/v5/livedns/domains/{d}/records", get(list))
+                .route(
+                    "/v5/livedns/domains/{d}/records/{name}/{t}",
+                    axum::routing::put(put).delete(delete),
+                )
+                .with_state(state.clone())
         });
         FakeGandi {
-            url: format!("http://127.0.0.1:{port}/v5/livedns"),
+            url: format!("http://127.0.0.1:{}/v5/livedns", served.port),
             state,
-            _rt: rt,
+            _served: served,
         }
     }
 
@@ -74,15 +64,7 @@ impl FakeGandi {
     }
 
     pub fn rrset(&self, name: &str, t: &str) -> (Vec<String>, u64) {
-        let st = self.state.lock().expect("state");
-        match st.rrsets.get(&(name.to_string(), t.to_string())) {
-            Some((ttl, v)) => {
-                let mut v = v.clone();
-                v.sort();
-                (v, *ttl)
-            }
-            None => (vec![], 0),
-        }
+        rrset_of(&self.state.lock().expect("state").rrsets, name, t)
     }
 
     pub fn count(&self) -> usize {
@@ -102,47 +84,37 @@ fn err(status: StatusCode, object: &str, message: &str) -> Response {
         .into_response()
 }
 
-enum Gate {
-    Pass,
-    FailAfter,
-    Refuse(Response),
-}
-
+/// Bearer auth and faults, in Gandi's words.
 fn gate(st: &mut GandiState, headers: &HeaderMap, write: bool) -> Gate {
-    st.requests += 1;
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if st.unauthorized || auth != format!("Bearer {TOKEN}") {
-        return Gate::Refuse(err(
-            StatusCode::UNAUTHORIZED,
-            "HTTPUnauthorized",
-            "The server could not verify that you authenticated",
-        ));
-    }
-    if st.fail_percent > 0 && (st.requests * 37) % 100 < st.fail_percent {
-        st.faults += 1;
-        return match st.faults % 3 {
-            0 => {
-                let mut r = err(
+    st.gate.gate(
+        headers,
+        write,
+        &Replies {
+            authorization: format!("Bearer {TOKEN}"),
+            refused: || {
+                err(
+                    StatusCode::UNAUTHORIZED,
+                    "HTTPUnauthorized",
+                    "The server could not verify that you authenticated",
+                )
+            },
+            throttled: || {
+                err(
                     StatusCode::TOO_MANY_REQUESTS,
                     "HTTPTooManyRequests",
                     "Too Many Requests",
-                );
-                r.headers_mut()
-                    .insert("retry-after", "1".parse().expect("header"));
-                Gate::Refuse(r)
-            }
-            1 if write => Gate::FailAfter,
-            _ => Gate::Refuse(err(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "HTTPInternalServerError",
-                "Internal Server Error",
-            )),
-        };
-    }
-    Gate::Pass
+                )
+            },
+            retry_after: "1",
+            server_error: || {
+                err(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "HTTPInternalServerError",
+                    "Internal Server Error",
+                )
+            },
+        },
+    )
 }
 
 /// Names inside the zone come back relative, as Gandi returns them.

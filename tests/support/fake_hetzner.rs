@@ -20,6 +20,8 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::fake_kit::{rrset_of, serve, Faults, Gate, Replies, Served};
+
 pub const TOKEN: &str = "hetzner-cloud-test-token";
 
 #[derive(Default)]
@@ -27,10 +29,8 @@ pub struct HetznerState {
     pub zone: String,
     /// (name, type) -> (ttl, values as sent)
     pub rrsets: BTreeMap<(String, String), (u64, Vec<String>)>,
-    pub fail_percent: u64,
-    pub unauthorized: bool,
-    pub requests: u64,
-    pub faults: u64,
+    /// Auth and fault injection switches and counters.
+    pub gate: Faults,
     pub max_page: u64,
     pub next_action: u64,
     /// Actions polled through `GET /actions/{id}`.
@@ -40,37 +40,27 @@ pub struct HetznerState {
 pub struct FakeHetzner {
     pub url: String,
     pub state: Arc<Mutex<HetznerState>>,
-    _rt: tokio::runtime::Runtime,
+    _served: Served,
 }
 
 impl FakeHetzner {
     pub fn start(zone: &str) -> FakeHetzner {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
         let state = Arc::new(Mutex::new(HetznerState {
             zone: zone.to_string(),
             ..HetznerState::default()
         }));
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind fake");
-        let port = listener.local_addr().expect("addr").port();
-        let app = Router::new()
-            .route("/v1/zones/{z}/rrsets", get(list).post(create))
-            .route("/v1/zones/{z}/rrsets/{name}/{t}", delete(remove))
-            .route("/v1/zones/{z}/rrsets/{name}/{t}/actions/{a}", post(action))
-            .route("/v1/actions/{id}", get(get_action))
-            .with_state(state.clone());
-        rt.spawn(async move {
-            let _ = axum::serve(listener, app).await;
+        let served = serve(|_| {
+            Router::new()
+                .route("/v1/zones/{z}/rrsets", get(list).post(create))
+                .route("/v1/zones/{z}/rrsets/{name}/{t}", delete(remove))
+                .route("/v1/zones/{z}/rrsets/{name}/{t}/actions/{a}", post(action))
+                .route("/v1/actions/{id}", get(get_action))
+                .with_state(state.clone())
         });
         FakeHetzner {
-            url: format!("http://127.0.0.1:{port}/v1"),
+            url: format!("http://127.0.0.1:{}/v1", served.port),
             state,
-            _rt: rt,
+            _served: served,
         }
     }
 
@@ -79,15 +69,7 @@ impl FakeHetzner {
     }
 
     pub fn rrset(&self, name: &str, t: &str) -> (Vec<String>, u64) {
-        let st = self.state.lock().expect("state");
-        match st.rrsets.get(&(name.to_string(), t.to_string())) {
-            Some((ttl, v)) => {
-                let mut v = v.clone();
-                v.sort();
-                (v, *ttl)
-            }
-            None => (vec![], 0),
-        }
+        rrset_of(&self.state.lock().expect("state").rrsets, name, t)
     }
 
     pub fn count(&self) -> usize {
@@ -105,43 +87,31 @@ fn err(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-enum Gate {
-    Pass,
-    FailAfter,
-    Refuse(Response),
-}
-
+/// Bearer auth and faults, in Hetzner's words.
 fn gate(st: &mut HetznerState, headers: &HeaderMap, write: bool) -> Gate {
-    st.requests += 1;
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if st.unauthorized || auth != format!("Bearer {TOKEN}") {
-        return Gate::Refuse(err(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "unable to authenticate",
-        ));
-    }
-    if st.fail_percent > 0 && (st.requests * 37) % 100 < st.fail_percent {
-        st.faults += 1;
-        return match st.faults % 3 {
-            0 => {
-                let mut r = err(
+    st.gate.gate(
+        headers,
+        write,
+        &Replies {
+            authorization: format!("Bearer {TOKEN}"),
+            refused: || {
+                err(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "unable to authenticate",
+                )
+            },
+            throttled: || {
+                err(
                     StatusCode::TOO_MANY_REQUESTS,
                     "rate_limit_exceeded",
                     "limit of 3600 requests per hour reached",
-                );
-                r.headers_mut()
-                    .insert("retry-after", "1".parse().expect("header"));
-                Gate::Refuse(r)
-            }
-            1 if write => Gate::FailAfter,
-            _ => Gate::Refuse(server_error()),
-        };
-    }
-    Gate::Pass
+                )
+            },
+            retry_after: "1",
+            server_error,
+        },
+    )
 }
 
 fn server_error() -> Response {

@@ -1,0 +1,115 @@
+//! What the fake provider servers share: serving an axum router on a free
+//! loopback port from its own runtime, the gate every request passes
+//! (bearer/token check, then deterministic fault injection: 429 with
+//! Retry-After, 500 before a write, 500 after a write), and the read-out of
+//! an RRset-keyed record store. Each fake keeps its own error bodies and
+//! routes: those are what differ between the providers' APIs.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Router;
+
+/// A fake's server: its runtime lives as long as this value.
+pub struct Served {
+    pub port: u16,
+    _rt: tokio::runtime::Runtime,
+}
+
+/// Serves the router `make(port)` builds on 127.0.0.1 (the port is given
+/// to `make` for fakes whose answers carry their own URL).
+pub fn serve(make: impl FnOnce(u16) -> Router) -> Served {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind fake");
+    let port = listener.local_addr().expect("addr").port();
+    let app = make(port);
+    rt.spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Served { port, _rt: rt }
+}
+
+/// The switches and counters of a fake's gate.
+#[derive(Default)]
+pub struct Faults {
+    /// Percent of requests that fail (deterministically spread).
+    pub fail_percent: u64,
+    /// Refuse every request as unauthenticated.
+    pub unauthorized: bool,
+    /// Requests seen (refused ones included).
+    pub requests: u64,
+    /// Faults injected.
+    pub faults: u64,
+}
+
+/// How one provider refuses and fails, in its own words.
+pub struct Replies {
+    /// The `Authorization` value a request must carry.
+    pub authorization: String,
+    pub refused: fn() -> Response,
+    pub throttled: fn() -> Response,
+    /// The `Retry-After` a throttled answer carries (seconds).
+    pub retry_after: &'static str,
+    pub server_error: fn() -> Response,
+}
+
+pub enum Gate {
+    Pass,
+    /// Do the write, then answer 500.
+    FailAfter,
+    Refuse(Response),
+}
+
+impl Faults {
+    /// Auth and fault injection, before every handler. Faults rotate
+    /// 429, 500 after the write (writes only), 500 before it.
+    pub fn gate(&mut self, headers: &HeaderMap, write: bool, replies: &Replies) -> Gate {
+        self.requests += 1;
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if self.unauthorized || auth != replies.authorization {
+            return Gate::Refuse((replies.refused)());
+        }
+        if self.fail_percent > 0 && (self.requests * 37) % 100 < self.fail_percent {
+            self.faults += 1;
+            return match self.faults % 3 {
+                0 => {
+                    let mut r = (replies.throttled)();
+                    r.headers_mut()
+                        .insert("retry-after", replies.retry_after.parse().expect("header"));
+                    Gate::Refuse(r)
+                }
+                1 if write => Gate::FailAfter,
+                _ => Gate::Refuse((replies.server_error)()),
+            };
+        }
+        Gate::Pass
+    }
+}
+
+/// The sorted values and the TTL of one RRset of a store keyed by (name,
+/// type); nothing and 0 if it is absent.
+pub fn rrset_of(
+    store: &BTreeMap<(String, String), (u64, Vec<String>)>,
+    name: &str,
+    rtype: &str,
+) -> (Vec<String>, u64) {
+    match store.get(&(name.to_string(), rtype.to_string())) {
+        Some((ttl, values)) => {
+            let mut values = values.clone();
+            values.sort();
+            (values, *ttl)
+        }
+        None => (vec![], 0),
+    }
+}
