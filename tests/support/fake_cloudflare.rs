@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{query_num, serve, Faults, Gate, Replies, Served};
 
 pub const TOKEN: &str = "cf-test-token";
 const ZONE_ID: &str = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -182,16 +182,8 @@ async fn list(
             "Could not route to /zones/..., perhaps your object identifier is invalid?",
         );
     }
-    let page: u64 = q
-        .get("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let per_page: u64 = q
-        .get("per_page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(100)
-        .clamp(5, 100);
+    let page: u64 = query_num(&q, "page", 1).max(1);
+    let per_page: u64 = query_num(&q, "per_page", 100).clamp(5, 100);
     st.max_page = st.max_page.max(page);
     // Filters: exact `name` and `type`.
     let matching: Vec<&Rec> = st

@@ -19,7 +19,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{query_num, serve, Faults, Gate, Replies, Served};
 
 pub const TOKEN: &str = "dop_v1_test-token";
 
@@ -230,16 +230,8 @@ async fn list(
     if d != st.domain {
         return not_found();
     }
-    let page: usize = q
-        .get("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let per_page: usize = q
-        .get("per_page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(20)
-        .clamp(1, 200);
+    let page: usize = query_num(&q, "page", 1).max(1);
+    let per_page: usize = query_num(&q, "per_page", 20).clamp(1, 200);
     st.max_page = st.max_page.max(page as u64);
     // The documented filters: `type`, and `name` as a full name.
     let full = |n: &str| {

@@ -17,7 +17,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{rrset_of, serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{query_num, rrset_of, serve, Faults, Gate, Replies, Served};
 
 pub const TOKEN: &str = "gandi-test-pat";
 
@@ -146,16 +146,8 @@ async fn list(
             "The resource could not be found.",
         );
     }
-    let page: usize = q
-        .get("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let per_page: usize = q
-        .get("per_page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(100)
-        .clamp(1, 100);
+    let page: usize = query_num(&q, "page", 1).max(1);
+    let per_page: usize = query_num(&q, "per_page", 100).clamp(1, 100);
     st.max_page = st.max_page.max(page as u64);
     let total = st.rrsets.len();
     let items: Vec<Value> = st

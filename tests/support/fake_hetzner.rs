@@ -20,7 +20,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{rrset_of, serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{query_num, rrset_of, serve, Faults, Gate, Replies, Served};
 
 pub const TOKEN: &str = "hetzner-cloud-test-token";
 
@@ -154,12 +154,8 @@ async fn list(
     if z != st.zone {
         return no_zone();
     }
-    let page: usize = q
-        .get("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let per_page: usize = q.get("per_page").and_then(|p| p.parse().ok()).unwrap_or(25);
+    let page: usize = query_num(&q, "page", 1).max(1);
+    let per_page: usize = query_num(&q, "per_page", 25);
     if !(1..=100).contains(&per_page) {
         return err(
             StatusCode::BAD_REQUEST,

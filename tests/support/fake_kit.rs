@@ -6,7 +6,8 @@
 //! routes: those are what differ between the providers' APIs.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
 
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -95,6 +96,12 @@ impl Faults {
         }
         Gate::Pass
     }
+}
+
+/// A number from the query string (`page`, `per_page`), or `default` if
+/// it is absent or not a number.
+pub fn query_num<T: FromStr>(q: &HashMap<String, String>, key: &str, default: T) -> T {
+    q.get(key).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// The sorted values and the TTL of one RRset of a store keyed by (name,
