@@ -365,13 +365,7 @@ fn record_body(key: &RRsetKey, rd: &[u8], ttl: u32) -> Result<serde_json::Value,
 }
 
 impl Provider for Cloudflare {
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-
-    fn requests(&self) -> u64 {
-        self.http.requests()
-    }
+    forward_provider_basics!(change);
 
     fn list_zones(&self) -> BoxFuture<'_, Result<Vec<Name>, ProviderError>> {
         Box::pin(async move {
@@ -386,18 +380,6 @@ impl Provider for Cloudflare {
                 .filter_map(|z| z.name.parse().ok())
                 .collect())
         })
-    }
-
-    fn read<'a>(&'a self, zone: &'a Name) -> BoxFuture<'a, Result<ReadResult, ProviderError>> {
-        Box::pin(self.read_zone(zone))
-    }
-
-    fn apply<'a>(
-        &'a self,
-        zone: &'a Name,
-        changes: &'a [Change],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(self.change(zone, changes))
     }
 }
 

@@ -189,13 +189,7 @@ fn link(header: &str, rel: &str) -> Option<String> {
 }
 
 impl Provider for Desec {
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-
-    fn requests(&self) -> u64 {
-        self.http.requests()
-    }
+    forward_provider_basics!(patch);
 
     fn list_zones(&self) -> BoxFuture<'_, Result<Vec<Name>, ProviderError>> {
         Box::pin(async move {
@@ -208,18 +202,6 @@ impl Provider for Desec {
                 .filter_map(|d| d.name.parse().ok())
                 .collect())
         })
-    }
-
-    fn read<'a>(&'a self, zone: &'a Name) -> BoxFuture<'a, Result<ReadResult, ProviderError>> {
-        Box::pin(self.read_zone(zone))
-    }
-
-    fn apply<'a>(
-        &'a self,
-        zone: &'a Name,
-        changes: &'a [Change],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(self.patch(zone, changes))
     }
 }
 

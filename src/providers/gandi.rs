@@ -173,13 +173,7 @@ impl Gandi {
 }
 
 impl Provider for Gandi {
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-
-    fn requests(&self) -> u64 {
-        self.http.requests()
-    }
+    forward_provider_basics!(change);
 
     fn list_zones(&self) -> BoxFuture<'_, Result<Vec<Name>, ProviderError>> {
         Box::pin(async move {
@@ -197,17 +191,5 @@ impl Provider for Gandi {
                 .filter_map(|d| d.fqdn.parse().ok())
                 .collect())
         })
-    }
-
-    fn read<'a>(&'a self, zone: &'a Name) -> BoxFuture<'a, Result<ReadResult, ProviderError>> {
-        Box::pin(self.read_zone(zone))
-    }
-
-    fn apply<'a>(
-        &'a self,
-        zone: &'a Name,
-        changes: &'a [Change],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(self.change(zone, changes))
     }
 }

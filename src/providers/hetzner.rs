@@ -335,13 +335,7 @@ impl Hetzner {
 }
 
 impl Provider for Hetzner {
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-
-    fn requests(&self) -> u64 {
-        self.http.requests()
-    }
+    forward_provider_basics!(change);
 
     fn list_zones(&self) -> BoxFuture<'_, Result<Vec<Name>, ProviderError>> {
         Box::pin(async move {
@@ -362,17 +356,5 @@ impl Provider for Hetzner {
                 .collect();
             Ok(out)
         })
-    }
-
-    fn read<'a>(&'a self, zone: &'a Name) -> BoxFuture<'a, Result<ReadResult, ProviderError>> {
-        Box::pin(self.read_zone(zone))
-    }
-
-    fn apply<'a>(
-        &'a self,
-        zone: &'a Name,
-        changes: &'a [Change],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(self.change(zone, changes))
     }
 }

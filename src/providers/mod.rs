@@ -8,6 +8,41 @@
 //! differs between providers and matters to the planner is declared in
 //! [`Capabilities`].
 
+/// The [`Provider`] methods an HTTP provider only forwards: capabilities
+/// from its `caps` field, the request count from its `http` client, and
+/// `read`/`apply` boxed from its own async `read_zone` and `$apply`
+/// methods. Each provider writes only what differs (`list_zones`, and
+/// `create_zone` where it can).
+macro_rules! forward_provider_basics {
+    ($apply:ident) => {
+        fn capabilities(&self) -> &$crate::providers::Capabilities {
+            &self.caps
+        }
+
+        fn requests(&self) -> u64 {
+            self.http.requests()
+        }
+
+        fn read<'a>(
+            &'a self,
+            zone: &'a $crate::zone::name::Name,
+        ) -> $crate::providers::BoxFuture<
+            'a,
+            Result<$crate::providers::ReadResult, $crate::providers::ProviderError>,
+        > {
+            Box::pin(self.read_zone(zone))
+        }
+
+        fn apply<'a>(
+            &'a self,
+            zone: &'a $crate::zone::name::Name,
+            changes: &'a [$crate::providers::Change],
+        ) -> $crate::providers::BoxFuture<'a, Result<(), $crate::providers::ProviderError>> {
+            Box::pin(self.$apply(zone, changes))
+        }
+    };
+}
+
 pub mod cloudflare;
 pub mod common;
 pub mod desec;

@@ -193,13 +193,7 @@ fn not_found(e: ProviderError, zone: &Name) -> ProviderError {
 }
 
 impl Provider for PowerDns {
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-
-    fn requests(&self) -> u64 {
-        self.http.requests()
-    }
+    forward_provider_basics!(patch);
 
     fn list_zones(&self) -> BoxFuture<'_, Result<Vec<Name>, ProviderError>> {
         Box::pin(async move {
@@ -217,10 +211,6 @@ impl Provider for PowerDns {
                 .filter_map(|z| z.name.parse().ok())
                 .collect())
         })
-    }
-
-    fn read<'a>(&'a self, zone: &'a Name) -> BoxFuture<'a, Result<ReadResult, ProviderError>> {
-        Box::pin(self.read_zone(zone))
     }
 
     fn create_zone<'a>(
@@ -243,13 +233,5 @@ impl Provider for PowerDns {
                 .await?;
             Ok(true)
         })
-    }
-
-    fn apply<'a>(
-        &'a self,
-        zone: &'a Name,
-        changes: &'a [Change],
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(self.patch(zone, changes))
     }
 }
