@@ -73,10 +73,6 @@ impl FakeCloudflare {
         }
     }
 
-    pub fn set(&self, f: impl FnOnce(&mut FakeState)) {
-        f(&mut self.state.lock().expect("state"));
-    }
-
     pub fn records(&self) -> Vec<Rec> {
         self.state.lock().expect("state").records.clone()
     }

@@ -58,10 +58,6 @@ impl FakeDesec {
         }
     }
 
-    pub fn set(&self, f: impl FnOnce(&mut DesecState)) {
-        f(&mut self.state.lock().expect("state"));
-    }
-
     /// (sorted records, ttl) of one RRset.
     pub fn rrset(&self, subname: &str, rtype: &str) -> (Vec<String>, u64) {
         rrset_of(&self.state.lock().expect("state").rrsets, subname, rtype)

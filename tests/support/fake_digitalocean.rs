@@ -74,10 +74,6 @@ impl FakeDigitalOcean {
         }
     }
 
-    pub fn set(&self, f: impl FnOnce(&mut DoState)) {
-        f(&mut self.state.lock().expect("state"));
-    }
-
     pub fn records(&self) -> Vec<Record> {
         self.state
             .lock()

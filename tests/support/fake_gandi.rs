@@ -59,10 +59,6 @@ impl FakeGandi {
         }
     }
 
-    pub fn set(&self, f: impl FnOnce(&mut GandiState)) {
-        f(&mut self.state.lock().expect("state"));
-    }
-
     pub fn rrset(&self, name: &str, t: &str) -> (Vec<String>, u64) {
         rrset_of(&self.state.lock().expect("state").rrsets, name, t)
     }

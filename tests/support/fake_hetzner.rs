@@ -64,10 +64,6 @@ impl FakeHetzner {
         }
     }
 
-    pub fn set(&self, f: impl FnOnce(&mut HetznerState)) {
-        f(&mut self.state.lock().expect("state"));
-    }
-
     pub fn rrset(&self, name: &str, t: &str) -> (Vec<String>, u64) {
         rrset_of(&self.state.lock().expect("state").rrsets, name, t)
     }
