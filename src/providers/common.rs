@@ -1,6 +1,6 @@
 //! Pieces every JSON provider would otherwise write again: reading the
 //! target's secret, an authenticated JSON request, the 404 that means "no
-//! such zone", names relative to the apex, the deletes-first order of a
+//! such zone", a JSON GET, names relative to the apex, the deletes-first order of a
 //! batch, page-numbered reads, and the read of an RRset-shaped answer.
 //!
 //! What differs between providers (the auth header, the apex marker, when
@@ -9,6 +9,9 @@
 
 use std::future::Future;
 
+use serde::de::DeserializeOwned;
+
+use super::http::Http;
 use super::{parse_values, Change, ProviderError, ReadResult};
 use crate::rdata::RType;
 use crate::sync::target::TargetConfig;
@@ -67,6 +70,21 @@ impl Auth {
         }
         b.build().map_err(|e| ProviderError::Config(e.to_string()))
     }
+}
+
+/// `GET`s `url` (retrying as [`Http::send`] does) and decodes its JSON;
+/// `label` names the answer in a decoding error.
+pub async fn get_json<T: DeserializeOwned>(
+    http: &Http,
+    auth: &Auth,
+    what: &str,
+    label: &str,
+    url: &str,
+) -> Result<T, ProviderError> {
+    let resp = http
+        .send(what, |c| auth.request(c, reqwest::Method::GET, url, None))
+        .await?;
+    serde_json::from_slice(&resp.body).map_err(|e| ProviderError::Invalid(format!("{label}: {e}")))
 }
 
 /// Maps a 404 on a zone's own URL to [`ProviderError::NoZone`].

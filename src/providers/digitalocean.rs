@@ -24,8 +24,8 @@ use serde_json::json;
 use tokio::sync::Mutex;
 
 use super::common::{
-    absolute_name, base_url, gone_is_ok, linked_pages, no_zone_on_404, plain_lower, relative_name,
-    required_secret, Auth,
+    absolute_name, base_url, get_json, gone_is_ok, linked_pages, no_zone_on_404, plain_lower,
+    relative_name, required_secret, Auth,
 };
 use super::http::Http;
 use super::per_record::{forget, plan, remember, Gather, Plan, RecordIds};
@@ -142,22 +142,6 @@ impl DigitalOcean {
         })
     }
 
-    /// GETs `url` and decodes it.
-    async fn get<T: for<'de> Deserialize<'de>>(
-        &self,
-        what: &str,
-        url: &str,
-    ) -> Result<T, ProviderError> {
-        let resp = self
-            .http
-            .send(what, |c| {
-                self.auth.request(c, reqwest::Method::GET, url, None)
-            })
-            .await?;
-        serde_json::from_slice(&resp.body)
-            .map_err(|e| ProviderError::Invalid(format!("{what}: {e}")))
-    }
-
     async fn read_zone(&self, zone: &Name) -> Result<ReadResult, ProviderError> {
         let first = format!(
             "{}/domains/{}/records?page=1&per_page={PER_PAGE}",
@@ -165,10 +149,10 @@ impl DigitalOcean {
             plain_lower(zone)
         );
         let records = linked_pages("records", first, |url| async move {
-            let page: RecordPage = self
-                .get("read records", &url)
-                .await
-                .map_err(no_zone_on_404(zone))?;
+            let page: RecordPage =
+                get_json(&self.http, &self.auth, "read records", "read records", &url)
+                    .await
+                    .map_err(no_zone_on_404(zone))?;
             let n = page.domain_records.len();
             let next = page
                 .links
@@ -312,7 +296,8 @@ impl DigitalOcean {
             key.rtype,
             plain_lower(&key.name)
         );
-        let page: RecordPage = self.get("find record", &url).await?;
+        let page: RecordPage =
+            get_json(&self.http, &self.auth, "find record", "find record", &url).await?;
         for r in page.domain_records {
             if known.contains(&r.id) || r.rtype != key.rtype.to_string() {
                 continue;
@@ -445,7 +430,8 @@ impl Provider for DigitalOcean {
                 if guard > 1000 {
                     break;
                 }
-                let page: DomainPage = self.get("list domains", &url).await?;
+                let page: DomainPage =
+                    get_json(&self.http, &self.auth, "list domains", "list domains", &url).await?;
                 let n = page.domains.len();
                 out.extend(page.domains.into_iter().filter_map(|d| d.name.parse().ok()));
                 next = page

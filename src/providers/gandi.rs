@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::common::{
-    add_relative_rrset, base_url, deletes_first, gone_is_ok, no_zone_on_404, numbered_pages,
-    plain_lower, relative_name, required_secret, Auth, Page,
+    add_relative_rrset, base_url, deletes_first, get_json, gone_is_ok, no_zone_on_404,
+    numbered_pages, plain_lower, relative_name, required_secret, Auth, Page,
 };
 use super::http::Http;
 use super::{BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle};
@@ -178,14 +178,8 @@ impl Provider for Gandi {
     fn list_zones(&self) -> BoxFuture<'_, Result<Vec<Name>, ProviderError>> {
         Box::pin(async move {
             let url = format!("{}/domains?per_page=500", self.base);
-            let resp = self
-                .http
-                .send("list domains", |c| {
-                    self.auth.request(c, reqwest::Method::GET, &url, None)
-                })
-                .await?;
-            let list: Vec<DomainJson> = serde_json::from_slice(&resp.body)
-                .map_err(|e| ProviderError::Invalid(format!("domains: {e}")))?;
+            let list: Vec<DomainJson> =
+                get_json(&self.http, &self.auth, "list domains", "domains", &url).await?;
             Ok(list
                 .into_iter()
                 .filter_map(|d| d.fqdn.parse().ok())

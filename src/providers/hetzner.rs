@@ -17,8 +17,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::common::{
-    add_relative_rrset, base_url, deletes_first, no_zone_on_404, numbered_pages, plain_lower,
-    relative_name, required_secret, Auth, Page,
+    add_relative_rrset, base_url, deletes_first, get_json, no_zone_on_404, numbered_pages,
+    plain_lower, relative_name, required_secret, Auth, Page,
 };
 use super::http::Http;
 use super::{BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle};
@@ -143,24 +143,6 @@ impl Hetzner {
         })
     }
 
-    /// `GET`s one page of a list and decodes it; `kind` names the list in
-    /// a decoding error.
-    async fn get_page<T: for<'de> Deserialize<'de>>(
-        &self,
-        what: &str,
-        kind: &str,
-        url: &str,
-    ) -> Result<T, ProviderError> {
-        let resp = self
-            .http
-            .send(what, |c| {
-                self.auth.request(c, reqwest::Method::GET, url, None)
-            })
-            .await?;
-        serde_json::from_slice(&resp.body)
-            .map_err(|e| ProviderError::Invalid(format!("{kind}: {e}")))
-    }
-
     async fn read_zone(&self, zone: &Name) -> Result<ReadResult, ProviderError> {
         let sets = numbered_pages(|page, _| {
             let url = format!(
@@ -169,10 +151,10 @@ impl Hetzner {
                 plain_lower(zone)
             );
             async move {
-                let got: RRsetPage = self
-                    .get_page("read rrsets", "rrsets", &url)
-                    .await
-                    .map_err(no_zone_on_404(zone))?;
+                let got: RRsetPage =
+                    get_json(&self.http, &self.auth, "read rrsets", "rrsets", &url)
+                        .await
+                        .map_err(no_zone_on_404(zone))?;
                 Ok(Page {
                     items: got.rrsets,
                     next: next_page(got.meta),
@@ -342,7 +324,8 @@ impl Provider for Hetzner {
             let zones = numbered_pages(|page, _| {
                 let url = format!("{}/zones?page={page}&per_page={PER_PAGE}", self.base);
                 async move {
-                    let got: ZonePage = self.get_page("list zones", "zones", &url).await?;
+                    let got: ZonePage =
+                        get_json(&self.http, &self.auth, "list zones", "zones", &url).await?;
                     Ok(Page {
                         items: got.zones,
                         next: next_page(got.meta),

@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::common::{deletes_first, no_zone_on_404, required_secret, Auth};
+use super::common::{deletes_first, get_json, no_zone_on_404, required_secret, Auth};
 use super::http::Http;
 use super::{
     parse_values, BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle,
@@ -198,14 +198,8 @@ impl Provider for PowerDns {
     fn list_zones(&self) -> BoxFuture<'_, Result<Vec<Name>, ProviderError>> {
         Box::pin(async move {
             let url = format!("{}/zones", self.base);
-            let resp = self
-                .http
-                .send("list zones", |c| {
-                    self.auth.request(c, reqwest::Method::GET, &url, None)
-                })
-                .await?;
-            let list: Vec<ZoneListEntry> = serde_json::from_slice(&resp.body)
-                .map_err(|e| ProviderError::Invalid(format!("zone list JSON: {e}")))?;
+            let list: Vec<ZoneListEntry> =
+                get_json(&self.http, &self.auth, "list zones", "zone list JSON", &url).await?;
             Ok(list
                 .into_iter()
                 .filter_map(|z| z.name.parse().ok())
