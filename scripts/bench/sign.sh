@@ -10,6 +10,9 @@
 #      publish), and start-to-signed wall time (load included), peak RSS.
 #      Also its CPU time (user+sys) up to then: the figure to compare with
 #      the peers' user_s+sys_s when other work shares the machine.
+#   Also: examples/sign_floor, the signatures per second of the ECDSA
+#   library on this machine (one thread, all cores): a pass of S
+#   signatures cannot take less than S divided by the all-core rate.
 #   3. polyzone: UPD single-record updates through nsupdate, one at a time;
 #      the time of the signing step of each (incremental re-sign, NSEC chain
 #      repair included): median, mean, max.
@@ -55,6 +58,10 @@ file = "$ZF"
 update = ["k"]
 dnssec = "bench"
 CONF
+echo "== ECDSA P-256 signatures/s with polyzone's crypto library (the floor of a full pass)"
+FLOOR=$ROOT/target/release/examples/sign_floor
+[ -x "$FLOOR" ] || (cd "$ROOT" && cargo build --release --example sign_floor)
+"$FLOOR" 20000
 echo "== polyzone full sign"
 T0=$(date +%s.%N)
 POLYZONE_LOG="info,polyzone::dnssec=debug" "$BIN" --log-format json serve --config "$D/polyzone.toml" 2>"$D/log" &
