@@ -12,11 +12,14 @@
 //! or the proof of its absence.
 
 mod common;
+#[path = "support/validator.rs"]
+mod validator;
 
-use common::{free_port, require, wait_for, Server};
+use common::{require, wait_for, Server};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
+use validator::{flags, status, Validator};
 
 const PARENT: &str = "dnssec.test";
 
@@ -206,111 +209,20 @@ fn serve(z: &Zones) -> Server {
     )
 }
 
-/// A validating unbound that reaches the three zones only at polyzone.
-struct Unbound {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Unbound {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Unbound {
-    fn start(auth_port: u16, anchor: &str) -> Unbound {
-        require("unbound");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let mut conf = format!(
-            r#"server:
-    interface: 127.0.0.1@{port}
-    port: {port}
-    outgoing-interface: 127.0.0.1
-    do-not-query-localhost: no
-    access-control: 127.0.0.0/8 allow
-    do-daemonize: no
-    username: ""
-    chroot: ""
-    directory: "{d}"
-    pidfile: "{d}/unbound.pid"
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    val-log-level: 2
-    num-threads: 1
-    local-zone: "." refuse
-    local-zone: "dnssec.test." transparent
-    trust-anchor: "{anchor}"
-"#,
-            d = dir.path().display()
-        );
-        for zone in [PARENT, "secure.dnssec.test", "insecure.dnssec.test"] {
-            conf.push_str(&format!(
-                "stub-zone:\n    name: \"{zone}.\"\n    stub-addr: 127.0.0.1@{auth_port}\n"
-            ));
-        }
-        conf.push_str("remote-control:\n    control-enable: no\n");
-        let path = dir.path().join("unbound.conf");
-        std::fs::write(&path, conf).expect("write unbound.conf");
-        let log = std::fs::File::create(dir.path().join("unbound.log")).expect("log");
-        let child = Command::new("unbound")
-            .arg("-d")
-            .arg("-c")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start unbound");
-        let u = Unbound {
-            child,
-            port,
-            _dir: dir,
-        };
-        let up = wait_for(Duration::from_secs(10), || {
-            u.dig(&["dnssec.test", "SOA"]).contains("status: NOERROR")
-        });
-        assert!(up, "unbound did not come up: {}", u.log());
-        u
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self._dir.path().join("unbound.log")).unwrap_or_default()
-    }
-
-    fn dig(&self, args: &[&str]) -> String {
-        let out = Command::new("dig")
-            .arg("@127.0.0.1")
-            .arg("-p")
-            .arg(self.port.to_string())
-            .args(["+dnssec", "+time=5", "+tries=1"])
-            .args(args)
-            .output()
-            .expect("run dig");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-/// The status and flags of a dig reply.
-fn status(out: &str) -> (String, Vec<String>) {
-    let st = out
-        .split("status: ")
-        .nth(1)
-        .and_then(|s| s.split(',').next())
-        .unwrap_or("none")
-        .to_string();
-    let fl = out
-        .split(";; flags: ")
-        .nth(1)
-        .and_then(|s| s.split(';').next())
-        .unwrap_or("")
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
-    (st, fl)
+/// A validating unbound that reaches the three zones only at polyzone,
+/// once it resolves the parent's SOA.
+fn unbound(auth_port: u16, anchor: &str) -> Validator {
+    let v = Validator::start_for(
+        &[PARENT, "secure.dnssec.test", "insecure.dnssec.test"],
+        auth_port,
+        &[anchor.to_string()],
+        None,
+    );
+    let up = wait_for(Duration::from_secs(10), || {
+        v.dig(&["dnssec.test", "SOA"]).contains("status: NOERROR")
+    });
+    assert!(up, "unbound did not come up: {}", v.log());
+    v
 }
 
 /// Records of one section of a dig reply as (owner, type, rdata).
@@ -366,13 +278,12 @@ fn validate_all(denial: Denial) {
     require("dig");
     let z = zones(denial);
     let server = serve(&z);
-    let unbound = Unbound::start(server.port, &z.anchor);
+    let unbound = unbound(server.port, &z.anchor);
     let mut failures = Vec::new();
     for &(name, qtype, rcode, ad, next_closer) in CASES {
         let ad = ad && !(next_closer && matches!(denial, Denial::Nsec3OptOut));
         let out = unbound.dig(&[name, qtype]);
-        let (st, flags) = status(&out);
-        let has_ad = flags.iter().any(|f| f == "ad");
+        let (st, has_ad) = status(&out);
         if st != rcode || has_ad != ad {
             failures.push(format!(
                 "{name} {qtype}: got {st} ad={has_ad}, want {rcode} ad={ad}"
@@ -410,8 +321,7 @@ fn check_referrals(server: &Server, denial: Denial) {
         "{out}"
     );
     assert!(section(&out, "ANSWER").is_empty(), "{out}");
-    let (_, flags) = status(&out);
-    assert!(!flags.iter().any(|f| f == "aa"), "{out}");
+    assert!(!flags(&out).iter().any(|f| f == "aa"), "{out}");
 
     let out = server.dig(&["+dnssec", "www.insecure.dnssec.test", "A"]);
     let auth = section(&out, "AUTHORITY");
