@@ -43,6 +43,15 @@ pub fn require(tool: &str) {
     );
 }
 
+/// The `[server]` table most test configs start with: loopback ports that
+/// [`Server::start`] fills in, state in `data/` under the test's directory.
+/// Meant for `format!`, where its braces are not read as placeholders.
+pub const SERVER_TABLE: &str = r#"[server]
+listen = ["127.0.0.1:{PORT}"]
+api_listen = "127.0.0.1:{API_PORT}"
+data_dir = "data"
+"#;
+
 /// A running polyzone server.
 pub struct Server {
     pub child: Child,
@@ -150,6 +159,23 @@ impl Server {
             .arg(format!("-{sig}"))
             .arg(self.child.id().to_string())
             .status();
+    }
+
+    /// Runs `polyzone ARGS... --config CONFIG` with this server's config.
+    pub fn polyzone(&self, args: &[&str]) -> Output {
+        Command::new(polyzone_bin())
+            .args(args)
+            .arg("--config")
+            .arg(self.path().join("polyzone.toml"))
+            .output()
+            .expect("run polyzone")
+    }
+
+    /// [`Server::polyzone`] as a user at the terminal sees it: whether it
+    /// exited 0, and its stdout followed by its stderr.
+    pub fn cli(&self, args: &[&str]) -> (bool, String) {
+        let out = self.polyzone(args);
+        (out.status.success(), out_str(out))
     }
 
     /// Runs `dig` against this server with extra arguments.
