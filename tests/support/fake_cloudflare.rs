@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{query_num, serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{query_num, FakeServer, Faults, Gate, Replies};
 
 pub const TOKEN: &str = "cf-test-token";
 const ZONE_ID: &str = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -44,19 +44,15 @@ pub struct FakeState {
     pub max_page: u64,
 }
 
-pub struct FakeCloudflare {
-    pub url: String,
-    pub state: Arc<Mutex<FakeState>>,
-    _served: Served,
-}
+pub type FakeCloudflare = FakeServer<FakeState>;
 
 impl FakeCloudflare {
     pub fn start(zone: &str) -> FakeCloudflare {
-        let state = Arc::new(Mutex::new(FakeState {
+        let state = FakeState {
             zone: zone.to_string(),
             ..FakeState::default()
-        }));
-        let served = serve(|_| {
+        };
+        FakeServer::serve(state, "/client/v4", |state, _| {
             Router::new()
                 .route("/client/v4/zones", get(zones))
                 .route("/client/v4/zones/{zid}/dns_records", get(list).post(create))
@@ -64,17 +60,12 @@ impl FakeCloudflare {
                     "/client/v4/zones/{zid}/dns_records/{id}",
                     axum::routing::put(update).delete(delete),
                 )
-                .with_state(state.clone())
-        });
-        FakeCloudflare {
-            url: format!("http://127.0.0.1:{}/client/v4", served.port),
-            state,
-            _served: served,
-        }
+                .with_state(state)
+        })
     }
 
     pub fn records(&self) -> Vec<Rec> {
-        self.state.lock().expect("state").records.clone()
+        self.lock().records.clone()
     }
 
     /// Sorted contents and the TTLs of one RRset.

@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{rrset_of, serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{FakeServer, Faults, Gate, Replies, RrsetStore};
 
 pub const TOKEN: &str = "desec-test-token";
 const PAGE: usize = 500;
@@ -33,38 +33,26 @@ pub struct DesecState {
     pub pages_served: u64,
 }
 
-pub struct FakeDesec {
-    pub url: String,
-    pub state: Arc<Mutex<DesecState>>,
-    _served: Served,
-}
+pub type FakeDesec = FakeServer<DesecState>;
 
 impl FakeDesec {
     pub fn start(domain: &str) -> FakeDesec {
-        let state = Arc::new(Mutex::new(DesecState {
+        let state = DesecState {
             domain: domain.to_string(),
             ..DesecState::default()
-        }));
+        };
         // The port is in the state: `Link` headers carry absolute URLs.
-        let served = serve(|port| {
+        FakeServer::serve(state, "/api/v1", |state, port| {
             Router::new()
                 .route("/api/v1/domains/{d}/rrsets/", get(list).patch(patch))
-                .with_state((state.clone(), port))
-        });
-        FakeDesec {
-            url: format!("http://127.0.0.1:{}/api/v1", served.port),
-            state,
-            _served: served,
-        }
+                .with_state((state, port))
+        })
     }
+}
 
-    /// (sorted records, ttl) of one RRset.
-    pub fn rrset(&self, subname: &str, rtype: &str) -> (Vec<String>, u64) {
-        rrset_of(&self.state.lock().expect("state").rrsets, subname, rtype)
-    }
-
-    pub fn count(&self) -> usize {
-        self.state.lock().expect("state").rrsets.len()
+impl RrsetStore for DesecState {
+    fn rrsets(&self) -> &BTreeMap<(String, String), (u64, Vec<String>)> {
+        &self.rrsets
     }
 }
 

@@ -19,7 +19,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{query_num, serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{query_num, FakeServer, Faults, Gate, Replies};
 
 pub const TOKEN: &str = "dop_v1_test-token";
 
@@ -45,43 +45,28 @@ pub struct DoState {
     pub max_page: u64,
 }
 
-pub struct FakeDigitalOcean {
-    pub url: String,
-    pub state: Arc<Mutex<DoState>>,
-    _served: Served,
-}
+pub type FakeDigitalOcean = FakeServer<DoState>;
 
 impl FakeDigitalOcean {
     pub fn start(domain: &str) -> FakeDigitalOcean {
-        let state = Arc::new(Mutex::new(DoState {
+        let state = DoState {
             domain: domain.to_string(),
             next_id: 1000,
             ..DoState::default()
-        }));
-        let served = serve(|_| {
+        };
+        let fake = FakeServer::serve(state, "/v2", |state, _| {
             Router::new()
                 .route("/v2/domains/{d}/records", get(list).post(create))
                 .route("/v2/domains/{d}/records/{id}", put(update).delete(remove))
-                .with_state(state.clone())
+                .with_state(state)
         });
         // `links.pages.next` carries absolute URLs.
-        let url = format!("http://127.0.0.1:{}/v2", served.port);
-        state.lock().expect("state").base = url.clone();
-        FakeDigitalOcean {
-            url,
-            state,
-            _served: served,
-        }
+        fake.lock().base = fake.url.clone();
+        fake
     }
 
     pub fn records(&self) -> Vec<Record> {
-        self.state
-            .lock()
-            .expect("state")
-            .records
-            .values()
-            .cloned()
-            .collect()
+        self.lock().records.values().cloned().collect()
     }
 
     /// The values (data, with priority/weight/port in front where set) and

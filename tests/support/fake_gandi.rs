@@ -17,7 +17,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{query_num, rrset_of, serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{query_num, FakeServer, Faults, Gate, Replies, RrsetStore};
 
 pub const TOKEN: &str = "gandi-test-pat";
 
@@ -31,40 +31,29 @@ pub struct GandiState {
     pub max_page: u64,
 }
 
-pub struct FakeGandi {
-    pub url: String,
-    pub state: Arc<Mutex<GandiState>>,
-    _served: Served,
-}
+pub type FakeGandi = FakeServer<GandiState>;
 
 impl FakeGandi {
     pub fn start(fqdn: &str) -> FakeGandi {
-        let state = Arc::new(Mutex::new(GandiState {
+        let state = GandiState {
             fqdn: fqdn.to_string(),
             ..GandiState::default()
-        }));
-        let served = serve(|_| {
+        };
+        FakeServer::serve(state, "/v5/livedns", |state, _| {
             Router::new()
                 .route("/v5/livedns/domains/{d}/records", get(list))
                 .route(
                     "/v5/livedns/domains/{d}/records/{name}/{t}",
                     axum::routing::put(put).delete(delete),
                 )
-                .with_state(state.clone())
-        });
-        FakeGandi {
-            url: format!("http://127.0.0.1:{}/v5/livedns", served.port),
-            state,
-            _served: served,
-        }
+                .with_state(state)
+        })
     }
+}
 
-    pub fn rrset(&self, name: &str, t: &str) -> (Vec<String>, u64) {
-        rrset_of(&self.state.lock().expect("state").rrsets, name, t)
-    }
-
-    pub fn count(&self) -> usize {
-        self.state.lock().expect("state").rrsets.len()
+impl RrsetStore for GandiState {
+    fn rrsets(&self) -> &BTreeMap<(String, String), (u64, Vec<String>)> {
+        &self.rrsets
     }
 }
 

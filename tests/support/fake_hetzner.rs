@@ -20,7 +20,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{query_num, rrset_of, serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{query_num, FakeServer, Faults, Gate, Replies, RrsetStore};
 
 pub const TOKEN: &str = "hetzner-cloud-test-token";
 
@@ -37,39 +37,28 @@ pub struct HetznerState {
     pub actions_polled: u64,
 }
 
-pub struct FakeHetzner {
-    pub url: String,
-    pub state: Arc<Mutex<HetznerState>>,
-    _served: Served,
-}
+pub type FakeHetzner = FakeServer<HetznerState>;
 
 impl FakeHetzner {
     pub fn start(zone: &str) -> FakeHetzner {
-        let state = Arc::new(Mutex::new(HetznerState {
+        let state = HetznerState {
             zone: zone.to_string(),
             ..HetznerState::default()
-        }));
-        let served = serve(|_| {
+        };
+        FakeServer::serve(state, "/v1", |state, _| {
             Router::new()
                 .route("/v1/zones/{z}/rrsets", get(list).post(create))
                 .route("/v1/zones/{z}/rrsets/{name}/{t}", delete(remove))
                 .route("/v1/zones/{z}/rrsets/{name}/{t}/actions/{a}", post(action))
                 .route("/v1/actions/{id}", get(get_action))
-                .with_state(state.clone())
-        });
-        FakeHetzner {
-            url: format!("http://127.0.0.1:{}/v1", served.port),
-            state,
-            _served: served,
-        }
+                .with_state(state)
+        })
     }
+}
 
-    pub fn rrset(&self, name: &str, t: &str) -> (Vec<String>, u64) {
-        rrset_of(&self.state.lock().expect("state").rrsets, name, t)
-    }
-
-    pub fn count(&self) -> usize {
-        self.state.lock().expect("state").rrsets.len()
+impl RrsetStore for HetznerState {
+    fn rrsets(&self) -> &BTreeMap<(String, String), (u64, Vec<String>)> {
+        &self.rrsets
     }
 }
 

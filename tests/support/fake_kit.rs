@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -36,6 +37,56 @@ pub fn serve(make: impl FnOnce(u16) -> Router) -> Served {
         let _ = axum::serve(listener, app).await;
     });
     Served { port, _rt: rt }
+}
+
+/// A running fake: the API's base URL (what polyzone's target is given),
+/// the state its handlers share, and its server.
+pub struct FakeServer<S> {
+    pub url: String,
+    pub state: Arc<Mutex<S>>,
+    _served: Served,
+}
+
+impl<S> FakeServer<S> {
+    /// Serves the router `routes(state, port)` builds over `state`; the
+    /// API's base URL is `http://127.0.0.1:PORT` followed by `base_path`.
+    pub fn serve(
+        state: S,
+        base_path: &str,
+        routes: impl FnOnce(Arc<Mutex<S>>, u16) -> Router,
+    ) -> FakeServer<S> {
+        let state = Arc::new(Mutex::new(state));
+        let served = serve(|port| routes(state.clone(), port));
+        FakeServer {
+            url: format!("http://127.0.0.1:{}{base_path}", served.port),
+            state,
+            _served: served,
+        }
+    }
+
+    /// The fake's state, for a test to read or set.
+    pub fn lock(&self) -> MutexGuard<'_, S> {
+        self.state.lock().expect("state")
+    }
+}
+
+/// The state of a fake that stores RRsets keyed by (name, type), as the
+/// RRset-family providers do.
+pub trait RrsetStore {
+    /// (name, type) -> (ttl, values as sent)
+    fn rrsets(&self) -> &BTreeMap<(String, String), (u64, Vec<String>)>;
+}
+
+impl<S: RrsetStore> FakeServer<S> {
+    /// The sorted values and the TTL of one RRset (see [`rrset_of`]).
+    pub fn rrset(&self, name: &str, rtype: &str) -> (Vec<String>, u64) {
+        rrset_of(self.lock().rrsets(), name, rtype)
+    }
+
+    /// How many RRsets the fake holds.
+    pub fn count(&self) -> usize {
+        self.lock().rrsets().len()
+    }
 }
 
 /// The switches and counters of a fake's gate.
