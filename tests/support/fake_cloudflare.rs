@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{query_num, FakeServer, Faults, Gate, Replies};
+use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies};
 
 pub const TOKEN: &str = "cf-test-token";
 const ZONE_ID: &str = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -169,9 +169,9 @@ async fn list(
             "Could not route to /zones/..., perhaps your object identifier is invalid?",
         );
     }
-    let page: u64 = query_num(&q, "page", 1).max(1);
-    let per_page: u64 = query_num(&q, "per_page", 100).clamp(5, 100);
-    st.max_page = st.max_page.max(page);
+    let asked = Page::asked(&q, 100).clamped(5, 100);
+    let (page, per_page) = (asked.number, asked.size);
+    st.max_page = st.max_page.max(page as u64);
     // Filters: exact `name` and `type`.
     let matching: Vec<&Rec> = st
         .records
@@ -181,16 +181,11 @@ async fn list(
                 && q.get("type").is_none_or(|t| *t == r.rtype)
         })
         .collect();
-    let total = matching.len() as u64;
-    let items: Vec<Value> = matching
-        .into_iter()
-        .skip(((page - 1) * per_page) as usize)
-        .take(per_page as usize)
-        .map(rec_json)
-        .collect();
+    let total = matching.len();
+    let items: Vec<Value> = asked.of(matching.into_iter()).map(rec_json).collect();
     let mut v = envelope(json!(items));
     v["result_info"] = json!({"page": page, "per_page": per_page, "count": items.len(),
-                              "total_count": total, "total_pages": total.div_ceil(per_page).max(1)});
+                              "total_count": total, "total_pages": asked.last(total)});
     Json(v).into_response()
 }
 

@@ -19,7 +19,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{query_num, FakeServer, Faults, Gate, Replies};
+use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies};
 
 pub const TOKEN: &str = "dop_v1_test-token";
 
@@ -211,8 +211,8 @@ async fn list(
     if d != st.domain {
         return not_found();
     }
-    let page: usize = query_num(&q, "page", 1).max(1);
-    let per_page: usize = query_num(&q, "per_page", 20).clamp(1, 200);
+    let asked = Page::asked(&q, 20).clamped(1, 200);
+    let (page, per_page) = (asked.number, asked.size);
     st.max_page = st.max_page.max(page as u64);
     // The documented filters: `type`, and `name` as a full name.
     let full = |n: &str| {
@@ -228,14 +228,13 @@ async fn list(
         .filter(|r| q.get("type").is_none_or(|t| *t == r.rtype))
         .filter(|r| q.get("name").is_none_or(|n| *n == full(&r.name)))
         .count();
-    let last = total.div_ceil(per_page).max(1);
-    let items: Vec<Value> = st
-        .records
-        .iter()
-        .filter(|(_, r)| q.get("type").is_none_or(|t| *t == r.rtype))
-        .filter(|(_, r)| q.get("name").is_none_or(|n| *n == full(&r.name)))
-        .skip((page - 1) * per_page)
-        .take(per_page)
+    let last = asked.last(total);
+    let items: Vec<Value> = asked
+        .of(st
+            .records
+            .iter()
+            .filter(|(_, r)| q.get("type").is_none_or(|t| *t == r.rtype))
+            .filter(|(_, r)| q.get("name").is_none_or(|n| *n == full(&r.name))))
         .map(|(id, r)| record_json(*id, r))
         .collect();
     let link = |p: usize| {

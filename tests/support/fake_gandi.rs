@@ -17,7 +17,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{query_num, FakeServer, Faults, Gate, Replies, RrsetStore};
+use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies, RrsetStore};
 
 pub const TOKEN: &str = "gandi-test-pat";
 
@@ -131,15 +131,11 @@ async fn list(
             "The resource could not be found.",
         );
     }
-    let page: usize = query_num(&q, "page", 1).max(1);
-    let per_page: usize = query_num(&q, "per_page", 100).clamp(1, 100);
-    st.max_page = st.max_page.max(page as u64);
+    let page = Page::asked(&q, 100).clamped(1, 100);
+    st.max_page = st.max_page.max(page.number as u64);
     let total = st.rrsets.len();
-    let items: Vec<Value> = st
-        .rrsets
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
+    let items: Vec<Value> = page
+        .of(st.rrsets.iter())
         .map(|((n, t), (ttl, vals))| {
             let vals: Vec<String> = vals.iter().map(|v| relative(&d, t, v)).collect();
             json!({"rrset_name": n, "rrset_type": t, "rrset_ttl": ttl, "rrset_values": vals,

@@ -20,7 +20,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{query_num, FakeServer, Faults, Gate, Replies, RrsetStore};
+use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies, RrsetStore};
 
 pub const TOKEN: &str = "hetzner-cloud-test-token";
 
@@ -139,8 +139,8 @@ async fn list(
     if z != st.zone {
         return no_zone();
     }
-    let page: usize = query_num(&q, "page", 1).max(1);
-    let per_page: usize = query_num(&q, "per_page", 25);
+    let asked = Page::asked(&q, 25);
+    let (page, per_page) = (asked.number, asked.size);
     if !(1..=100).contains(&per_page) {
         return err(
             StatusCode::BAD_REQUEST,
@@ -150,12 +150,9 @@ async fn list(
     }
     st.max_page = st.max_page.max(page as u64);
     let total = st.rrsets.len();
-    let last_page = total.div_ceil(per_page).max(1);
-    let items: Vec<Value> = st
-        .rrsets
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
+    let last_page = asked.last(total);
+    let items: Vec<Value> = asked
+        .of(st.rrsets.iter())
         .map(|((n, t), (ttl, vals))| rrset_json(n, t, *ttl, vals))
         .collect();
     let next = (page < last_page).then_some(page + 1);

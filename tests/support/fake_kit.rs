@@ -155,6 +155,45 @@ pub fn query_num<T: FromStr>(q: &HashMap<String, String>, key: &str, default: T)
     q.get(key).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// A page a list request asks for: `page` (counted from 1) and
+/// `per_page` from its query string. Each fake bounds the size its own
+/// way (clamped, or refused).
+#[derive(Clone, Copy)]
+pub struct Page {
+    pub number: usize,
+    pub size: usize,
+}
+
+impl Page {
+    /// The page asked for: page 1 when `page` is absent, 0 or not a
+    /// number, `default_size` items when `per_page` is absent.
+    pub fn asked(q: &HashMap<String, String>, default_size: usize) -> Page {
+        Page {
+            number: query_num(q, "page", 1).max(1),
+            size: query_num(q, "per_page", default_size),
+        }
+    }
+
+    /// The same page with its size brought into `min..=max`.
+    pub fn clamped(self, min: usize, max: usize) -> Page {
+        Page {
+            size: self.size.clamp(min, max),
+            ..self
+        }
+    }
+
+    /// This page's items out of all of them.
+    pub fn of<I: Iterator>(self, items: I) -> impl Iterator<Item = I::Item> {
+        items.skip((self.number - 1) * self.size).take(self.size)
+    }
+
+    /// The number of the last page for `total` items (1 when there are
+    /// none).
+    pub fn last(self, total: usize) -> usize {
+        total.div_ceil(self.size).max(1)
+    }
+}
+
 /// The sorted values and the TTL of one RRset of a store keyed by (name,
 /// type); nothing and 0 if it is absent.
 pub fn rrset_of(
