@@ -11,11 +11,14 @@
 //! ("fully validated"). Referral responses are checked directly for the DS
 //! or the proof of its absence.
 
+#[path = "support/bind_sign.rs"]
+mod bind_sign;
 mod common;
 #[path = "support/validator.rs"]
 mod validator;
 
-use common::{require, wait_for, Server};
+use bind_sign::{keygen, run, signzone, Denial};
+use common::{require, wait_for, Server, SERVER_TABLE};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -68,43 +71,9 @@ ns          A     127.0.0.1
 www         A     192.0.2.50
 "#;
 
-/// How the parent denies existence.
-#[derive(Clone, Copy, Debug)]
-enum Denial {
-    Nsec,
-    Nsec3,
-    Nsec3OptOut,
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run tool");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Makes a KSK and a ZSK for `zone` in `dir`; returns the KSK's DS record.
 fn keys(dir: &Path, zone: &str) -> String {
-    let mut ksk = None;
-    for ksk_flag in [true, false] {
-        let mut cmd = Command::new("dnssec-keygen");
-        cmd.arg("-q")
-            .arg("-K")
-            .arg(dir)
-            .args(["-a", "ECDSAP256SHA256"]);
-        if ksk_flag {
-            cmd.args(["-f", "KSK"]);
-        }
-        let name = run(cmd.arg(zone)).trim().to_string();
-        if ksk_flag {
-            ksk = Some(name);
-        }
-    }
-    let ksk = dir.join(format!("{}.key", ksk.expect("ksk made")));
+    let ksk = dir.join(format!("{}.key", keygen(dir, zone)));
     run(Command::new("dnssec-dsfromkey").arg("-2").arg(ksk))
         .trim()
         .to_string()
@@ -112,29 +81,7 @@ fn keys(dir: &Path, zone: &str) -> String {
 
 /// Signs `text` as `zone` with the keys in `dir`; returns the signed file.
 fn sign(dir: &Path, zone: &str, text: &str, denial: Denial) -> String {
-    let unsigned = dir.join(format!("{zone}.unsigned"));
-    let signed = dir.join(format!("{zone}.signed"));
-    std::fs::write(&unsigned, text).expect("write unsigned zone");
-    let mut cmd = Command::new("dnssec-signzone");
-    // -d: the dsset file goes to the scratch dir, not the working directory.
-    cmd.arg("-q")
-        .arg("-S")
-        .arg("-K")
-        .arg(dir)
-        .arg("-d")
-        .arg(dir)
-        .args(["-o", zone, "-N", "keep"]);
-    match denial {
-        Denial::Nsec => {}
-        Denial::Nsec3 => {
-            cmd.args(["-3", "-", "-H", "0"]);
-        }
-        Denial::Nsec3OptOut => {
-            cmd.args(["-3", "-", "-H", "0", "-A"]);
-        }
-    }
-    run(cmd.arg("-f").arg(&signed).arg(&unsigned));
-    std::fs::read_to_string(&signed).expect("read signed zone")
+    signzone(dir, zone, text, denial, &[])
 }
 
 /// The signed zones of one lab: parent, secure child, insecure child, and
@@ -164,17 +111,23 @@ fn zones(denial: Denial) -> Zones {
     }
 }
 
-const CONFIG: &str = r#"
-[server]
-listen = ["127.0.0.1:{PORT}"]
-api_listen = "127.0.0.1:{API_PORT}"
-data_dir = "data"
-keys_dir = "keys"
+/// The config serving the parent zone, and the zones in `more_zones`.
+fn config(more_zones: &str) -> String {
+    format!(
+        r#"
+{SERVER_TABLE}keys_dir = "keys"
 
 [[zone]]
 name = "dnssec.test"
 file = "zones/parent.zone"
+{more_zones}"#
+    )
+}
 
+/// The parent and both children.
+fn all_zones() -> String {
+    config(
+        r#"
 [[zone]]
 name = "secure.dnssec.test"
 file = "zones/secure.zone"
@@ -182,24 +135,13 @@ file = "zones/secure.zone"
 [[zone]]
 name = "insecure.dnssec.test"
 file = "zones/insecure.zone"
-"#;
-
-/// The parent alone: its delegations are real referrals here.
-const PARENT_ONLY: &str = r#"
-[server]
-listen = ["127.0.0.1:{PORT}"]
-api_listen = "127.0.0.1:{API_PORT}"
-data_dir = "data"
-keys_dir = "keys"
-
-[[zone]]
-name = "dnssec.test"
-file = "zones/parent.zone"
-"#;
+"#,
+    )
+}
 
 fn serve(z: &Zones) -> Server {
     Server::start(
-        CONFIG,
+        &all_zones(),
         &[
             ("parent.zone", &z.parent),
             ("secure.zone", &z.secure),
@@ -297,7 +239,8 @@ fn validate_all(denial: Denial) {
     );
     drop(unbound);
     drop(server);
-    let parent = Server::start(PARENT_ONLY, &[("parent.zone", &z.parent)], PARENT);
+    // The parent alone: its delegations are real referrals here.
+    let parent = Server::start(&config(""), &[("parent.zone", &z.parent)], PARENT);
     check_referrals(&parent, denial);
     check_delv(&parent, &z.anchor, denial);
 }
