@@ -18,6 +18,7 @@ mod validator;
 use common::{polyzone_bin, require, wait_for, Server, SERVER_TABLE};
 use nsupdate::{send, Client};
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use validator::Validator;
@@ -155,29 +156,40 @@ fn verify_all(s: &Server, text: &str, label: &str) {
     std::fs::write(&path, text).expect("write zone for verifiers");
     // dnssec-verify wants data signed by a key without the SEP flag
     // unless told (-z) that a key with it (a CSK) signs everything.
-    let dnssec_verify = if sep_keys_only(text) {
-        vec!["-z", "-o", ZONE]
+    let dnssec_verify: &[&str] = if sep_keys_only(text) {
+        &["-z", "-o", ZONE]
     } else {
-        vec!["-o", ZONE]
+        &["-o", ZONE]
     };
-    let runs: [(&str, Vec<&str>); 3] = [
-        ("dnssec-verify", dnssec_verify),
+    let runs = [
+        ("dnssec-verify", strings(dnssec_verify)),
         ("ldns-verify-zone", vec![]),
-        ("kzonecheck", vec!["-o", ZONE, "-d", "on"]),
+        ("kzonecheck", strings(&["-o", ZONE, "-d", "on"])),
     ];
+    run_verifiers(&path, text, &runs, label);
+}
+
+/// Runs each verifier (tool, arguments) on the zone file at `path`, which
+/// holds `text`; panics with the output of one that rejects it, saying
+/// `when` it was checked.
+fn run_verifiers(path: &Path, text: &str, runs: &[(&str, Vec<String>)], when: &str) {
     for (tool, args) in runs {
         let out = Command::new(tool)
-            .args(&args)
-            .arg(&path)
+            .args(args)
+            .arg(path)
             .output()
             .unwrap_or_else(|e| panic!("running {tool}: {e}"));
         assert!(
             out.status.success(),
-            "{tool} rejects the zone ({label}):\n{}{}\nzone:\n{text}",
+            "{tool} rejects the zone ({when}):\n{}{}\nzone:\n{text}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
 }
 
 /// Every DNSKEY of the zone has the SEP flag (a CSK zone).
@@ -575,31 +587,15 @@ fn verify_all_at(s: &Server, text: &str, now: u64) {
         .lines()
         .filter(|l| l.split_whitespace().nth(3) == Some("DNSKEY"))
         .count();
-    let mut runs = vec![("ldns-verify-zone", vec!["-t".to_string(), ymdhms(now)])];
+    let mut runs = vec![("ldns-verify-zone", strings(&["-t", &ymdhms(now)]))];
     if !(sep_keys_only(text) && dnskeys > 1) {
         runs.push((
             "kzonecheck",
-            ["-o", ZONE, "-d", "on", "-t"]
-                .iter()
-                .map(|a| a.to_string())
-                .chain([now.to_string()])
-                .collect(),
+            strings(&["-o", ZONE, "-d", "on", "-t", &now.to_string()]),
         ));
     }
-    for (tool, args) in runs {
-        let out = Command::new(tool)
-            .args(&args)
-            .arg(&path)
-            .output()
-            .unwrap_or_else(|e| panic!("running {tool}: {e}"));
-        assert!(
-            out.status.success(),
-            "{tool} at simulated time {}: {}{}\nzone:\n{text}",
-            ymdhms(now),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let when = format!("at simulated time {}", ymdhms(now));
+    run_verifiers(&path, text, &runs, &when);
 }
 
 /// `polyzone keys ARGS... ZONE` against the test server; its stdout.
