@@ -19,6 +19,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies};
+use crate::pass_gate;
 
 pub const TOKEN: &str = "cf-test-token";
 const ZONE_ID: &str = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -128,9 +129,7 @@ async fn zones(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, &Method::GET) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, &Method::GET));
     let list = if q.get("name").is_none_or(|n| *n == st.zone) {
         vec![json!({"id": ZONE_ID, "name": st.zone, "status": "active"})]
     } else {
@@ -159,9 +158,7 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, &Method::GET) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, &Method::GET));
     if zid != ZONE_ID {
         return error(
             StatusCode::NOT_FOUND,
@@ -265,10 +262,7 @@ async fn create(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, &Method::POST);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, &Method::POST));
     let (t, name, content, ttl, priority) = match parse_body(&body) {
         Ok(x) => x,
         Err(r) => return *r,
@@ -300,10 +294,7 @@ async fn update(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, &Method::PUT);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, &Method::PUT));
     let (t, name, content, ttl, priority) = match parse_body(&body) {
         Ok(x) => x,
         Err(r) => return *r,
@@ -335,10 +326,7 @@ async fn delete(
     Path((_zid, id)): Path<(String, String)>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, &Method::DELETE);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, &Method::DELETE));
     let before = st.records.len();
     st.records.retain(|r| r.id != id);
     if st.records.len() == before {

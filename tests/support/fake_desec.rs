@@ -19,6 +19,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::fake_kit::{FakeServer, Faults, Gate, Replies, RrsetStore};
+use crate::pass_gate;
 
 pub const TOKEN: &str = "desec-test-token";
 const PAGE: usize = 500;
@@ -95,9 +96,7 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, false) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, false));
     if d != st.domain {
         return detail(StatusCode::NOT_FOUND, "Not found.");
     }
@@ -152,10 +151,7 @@ async fn patch(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if d != st.domain {
         return detail(StatusCode::NOT_FOUND, "Not found.");
     }

@@ -20,6 +20,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies};
+use crate::pass_gate;
 
 pub const TOKEN: &str = "dop_v1_test-token";
 
@@ -205,9 +206,7 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, false) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, false));
     if d != st.domain {
         return not_found();
     }
@@ -263,10 +262,7 @@ async fn create(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if d != st.domain {
         return not_found();
     }
@@ -294,10 +290,7 @@ async fn update(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if d != st.domain || !st.records.contains_key(&id) {
         return not_found();
     }
@@ -318,10 +311,7 @@ async fn remove(
     Path((d, id)): Path<(String, u64)>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if d != st.domain || st.records.remove(&id).is_none() {
         return not_found();
     }

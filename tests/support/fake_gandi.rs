@@ -18,6 +18,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies, RrsetStore};
+use crate::pass_gate;
 
 pub const TOKEN: &str = "gandi-test-pat";
 
@@ -121,9 +122,7 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, false) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, false));
     if d != st.fqdn {
         return err(
             StatusCode::NOT_FOUND,
@@ -155,10 +154,7 @@ async fn put(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if d != st.fqdn {
         return err(
             StatusCode::NOT_FOUND,
@@ -206,10 +202,7 @@ async fn delete(
     Path((d, name, t)): Path<(String, String, String)>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if d != st.fqdn || st.rrsets.remove(&(name, t)).is_none() {
         return err(
             StatusCode::NOT_FOUND,

@@ -21,6 +21,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies, RrsetStore};
+use crate::pass_gate;
 
 pub const TOKEN: &str = "hetzner-cloud-test-token";
 
@@ -133,9 +134,7 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, false) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, false));
     if z != st.zone {
         return no_zone();
     }
@@ -178,10 +177,7 @@ async fn create(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if z != st.zone {
         return no_zone();
     }
@@ -230,10 +226,7 @@ async fn remove(
     Path((z, name, t)): Path<(String, String, String)>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if z != st.zone {
         return no_zone();
     }
@@ -254,10 +247,7 @@ async fn action(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if z != st.zone {
         return no_zone();
     }
@@ -297,9 +287,7 @@ async fn action(
 
 async fn get_action(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<u64>) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, false) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, false));
     if id == 0 || id > st.next_action {
         return err(StatusCode::NOT_FOUND, "not_found", "action not found");
     }

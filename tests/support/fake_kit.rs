@@ -120,6 +120,18 @@ pub enum Gate {
     Refuse(Response),
 }
 
+/// The gate's verdict on a request (`Pass` or `FailAfter`); a refusal is
+/// returned from the handler as its answer.
+#[macro_export]
+macro_rules! pass_gate {
+    ($gate:expr) => {
+        match $gate {
+            $crate::fake_kit::Gate::Refuse(r) => return r,
+            verdict => verdict,
+        }
+    };
+}
+
 impl Faults {
     /// Auth and fault injection, before every handler. Faults rotate
     /// 429, 500 after the write (writes only), 500 before it.
