@@ -52,6 +52,18 @@ api_listen = "127.0.0.1:{API_PORT}"
 data_dir = "data"
 "#;
 
+/// A config that serves each of `zones` from `zones/<zone>.zone`, with
+/// nothing else set.
+pub fn zones_config(zones: &[&str]) -> String {
+    let mut config = format!("\n{SERVER_TABLE}keys_dir = \"keys\"\n");
+    for zone in zones {
+        config.push_str(&format!(
+            "\n[[zone]]\nname = \"{zone}\"\nfile = \"zones/{zone}.zone\"\n"
+        ));
+    }
+    config
+}
+
 /// A running polyzone server.
 pub struct Server {
     pub child: Child,
