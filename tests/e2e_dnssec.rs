@@ -129,13 +129,7 @@ fn canonical(s: &Server, text: &str, label: &str) -> Vec<String> {
 
 /// The zone as the server exports it.
 fn export(s: &Server) -> String {
-    let out = s.polyzone(&["zone", "export", ZONE]);
-    assert!(
-        out.status.success(),
-        "export failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 zone")
+    s.export(ZONE)
 }
 
 /// Waits until the served zone is signed (the first full sign is

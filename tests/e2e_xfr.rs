@@ -92,9 +92,7 @@ fn record_set(text: &str) -> BTreeSet<Rr> {
 }
 
 fn export(s: &Server) -> BTreeSet<Rr> {
-    let out = s.polyzone(&["zone", "export", ZONE]);
-    assert!(out.status.success(), "export failed: {out:?}");
-    record_set(&String::from_utf8_lossy(&out.stdout))
+    record_set(&s.export(ZONE))
 }
 
 /// Stops polyzone (SIGTERM) and starts it again on the same ports.

@@ -190,6 +190,18 @@ impl Server {
         (out.status.success(), out_str(out))
     }
 
+    /// `polyzone zone export ZONE`: the zone as this server serves it (or,
+    /// once stopped, as its store holds it).
+    pub fn export(&self, zone: &str) -> String {
+        let out = self.polyzone(&["zone", "export", zone]);
+        assert!(
+            out.status.success(),
+            "export of {zone} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 zone")
+    }
+
     /// Runs `dig` against this server with extra arguments.
     pub fn dig(&self, args: &[&str]) -> String {
         let mut cmd = Command::new("dig");
