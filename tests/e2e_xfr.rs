@@ -103,15 +103,7 @@ fn restart(s: &mut Server) {
         .append(true)
         .open(s.path().join("server.log"))
         .expect("log");
-    s.child = Command::new(polyzone_bin())
-        .arg("serve")
-        .arg("--config")
-        .arg(s.path().join("polyzone.toml"))
-        .current_dir(s.path())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("restart polyzone");
+    s.child = common::spawn_serve(s.path(), log);
     assert!(
         wait_for(Duration::from_secs(30), || soa_answers(s.addr, ZONE)),
         "polyzone did not come back: {}",
@@ -706,38 +698,6 @@ fn ixfr_from_beyond_the_journal_gets_the_whole_zone() {
     assert!(plain_log(&s).contains("journal no longer reaches"));
 }
 
-/// Like `Server::start_in`, with time for a debug build to load a
-/// 1,000,000-record zone on a busy CI machine (the harness allows 30 s).
-fn start_big(dir: tempfile::TempDir, config: &str) -> Server {
-    let port = common::free_port();
-    let config = config
-        .replace("{PORT}", &port.to_string())
-        .replace("{API_PORT}", &common::free_port().to_string());
-    let cfg = dir.path().join("polyzone.toml");
-    std::fs::write(&cfg, config).expect("config");
-    let log = std::fs::File::create(dir.path().join("server.log")).expect("log");
-    let child = Command::new(polyzone_bin())
-        .arg("serve")
-        .arg("--config")
-        .arg(&cfg)
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn polyzone");
-    let mut s = Server {
-        child,
-        port,
-        addr: ([127, 0, 0, 1], port).into(),
-        dir,
-    };
-    let up = wait_for(Duration::from_secs(300), || {
-        matches!(s.child.try_wait(), Ok(None)) && soa_answers(s.addr, ZONE)
-    });
-    assert!(up, "polyzone did not serve the big zone: {}", s.log());
-    s
-}
-
 #[test]
 fn million_record_axfr_to_kdig_and_knotd() {
     require("kdig");
@@ -760,7 +720,9 @@ fn million_record_axfr_to_kdig_and_knotd() {
             knot.port
         ),
     );
-    let s = start_big(dir, &config);
+    // Time for a debug build to load 1,000,000 records on a busy CI
+    // machine.
+    let s = Server::start_in_within(dir, &config, ZONE, Duration::from_secs(300));
     let serial = serial_of(&s);
     // kdig: every record, SOA counted twice.
     let out = kdig(&s, &["-y", &key_y(), ZONE, "AXFR"]);

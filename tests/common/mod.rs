@@ -64,6 +64,20 @@ pub fn zones_config(zones: &[&str]) -> String {
     config
 }
 
+/// Runs `polyzone serve` on `dir/polyzone.toml`, in `dir`, its stderr
+/// going to `log`.
+pub fn spawn_serve(dir: &Path, log: std::fs::File) -> Child {
+    Command::new(polyzone_bin())
+        .arg("serve")
+        .arg("--config")
+        .arg(dir.join("polyzone.toml"))
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn polyzone")
+}
+
 /// A running polyzone server.
 pub struct Server {
     pub child: Child,
@@ -93,10 +107,21 @@ impl Server {
     /// binds it. A start that fails only for that reason is retried with
     /// new ports.
     pub fn start_in(dir: tempfile::TempDir, config: &str, wait_zone: &str) -> Server {
+        Self::start_in_within(dir, config, wait_zone, Duration::from_secs(30))
+    }
+
+    /// Like [`Server::start_in`], giving the server `limit` to answer (a
+    /// debug build loading a very large zone needs longer than 30 s).
+    pub fn start_in_within(
+        dir: tempfile::TempDir,
+        config: &str,
+        wait_zone: &str,
+        limit: Duration,
+    ) -> Server {
         let mut dir = Some(dir);
         for attempt in 1..=5 {
             let d = dir.take().expect("directory kept between attempts");
-            match Self::try_start(d, config, wait_zone) {
+            match Self::try_start(d, config, wait_zone, limit) {
                 Ok(server) => return server,
                 Err((d, log)) if log.contains("Address already in use") && attempt < 5 => {
                     eprintln!("polyzone start: a port was taken meanwhile, retrying ({log})");
@@ -112,29 +137,21 @@ impl Server {
         dir: tempfile::TempDir,
         config: &str,
         wait_zone: &str,
+        limit: Duration,
     ) -> Result<Server, (tempfile::TempDir, String)> {
         let port = free_port();
         let api_port = free_port();
         let config = config
             .replace("{PORT}", &port.to_string())
             .replace("{API_PORT}", &api_port.to_string());
-        let cfg_path = dir.path().join("polyzone.toml");
-        std::fs::write(&cfg_path, config).expect("write config");
+        std::fs::write(dir.path().join("polyzone.toml"), config).expect("write config");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-        let mut child = Command::new(polyzone_bin())
-            .arg("serve")
-            .arg("--config")
-            .arg(&cfg_path)
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn polyzone");
+        let mut child = spawn_serve(dir.path(), log);
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let log_of = |dir: &tempfile::TempDir| {
             std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = child.try_wait() {
                 let log = format!("exited early ({status}): {}", log_of(&dir));
@@ -152,7 +169,10 @@ impl Server {
         }
         let _ = child.kill();
         let _ = child.wait();
-        let log = format!("no SOA answer for {wait_zone} in 30 s: {}", log_of(&dir));
+        let log = format!(
+            "no SOA answer for {wait_zone} in {limit:?}: {}",
+            log_of(&dir)
+        );
         Err((dir, log))
     }
 
