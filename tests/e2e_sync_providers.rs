@@ -110,20 +110,27 @@ fn in_sync(s: &Server) -> bool {
     st["state"] == "ok" && st["applied_serial"] == st["current_serial"]
 }
 
-fn no_duplicates(f: &FakeCloudflare) {
-    let recs = f.records();
+/// No two of `records` alike in `key`: a create retried after it was
+/// done would make a second.
+fn assert_no_duplicates<R: std::fmt::Debug, K: Ord>(records: &[R], key: impl Fn(&R) -> K) {
     let mut seen = BTreeSet::new();
-    for r in &recs {
+    for r in records {
         assert!(
-            seen.insert((
-                r.name.clone(),
-                r.rtype.clone(),
-                r.content.clone(),
-                r.priority
-            )),
+            seen.insert(key(r)),
             "duplicate record at the provider: {r:?}"
         );
     }
+}
+
+fn no_duplicates(f: &FakeCloudflare) {
+    assert_no_duplicates(&f.records(), |r| {
+        (
+            r.name.clone(),
+            r.rtype.clone(),
+            r.content.clone(),
+            r.priority,
+        )
+    });
 }
 
 /// What every fake offers the scenario: its gate's switches and counters.
@@ -649,18 +656,16 @@ fn hetzner_behavioural_suite() {
 fn digitalocean_behavioural_suite() {
     let fake = FakeDigitalOcean::start(ZONE);
     let no_dupes = |f: &FakeDigitalOcean| {
-        let mut seen = BTreeSet::new();
-        for r in f.records() {
-            let k = (
+        assert_no_duplicates(&f.records(), |r| {
+            (
                 r.name.clone(),
                 r.rtype.clone(),
                 r.data.clone(),
                 r.priority,
                 r.port,
                 r.weight,
-            );
-            assert!(seen.insert(k), "duplicate record at the provider: {r:?}");
-        }
+            )
+        });
     };
     behavioural_scenario(Case {
         fake: &fake,

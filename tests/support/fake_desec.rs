@@ -8,7 +8,7 @@
 //! before and after a write.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{FakeServer, Faults, Gate, Replies, RrsetStore};
+use crate::fake_kit::{FakeServer, Faults, Gate, Replies, RrsetStore, Rrsets};
 use crate::pass_gate;
 
 pub const TOKEN: &str = "desec-test-token";
@@ -28,7 +28,7 @@ const PAGE: usize = 500;
 pub struct DesecState {
     pub domain: String,
     /// (subname, type) -> (ttl, records)
-    pub rrsets: BTreeMap<(String, String), (u64, Vec<String>)>,
+    pub rrsets: Rrsets,
     /// Auth and fault injection switches and counters.
     pub gate: Faults,
     pub pages_served: u64,
@@ -52,7 +52,7 @@ impl FakeDesec {
 }
 
 impl RrsetStore for DesecState {
-    fn rrsets(&self) -> &BTreeMap<(String, String), (u64, Vec<String>)> {
+    fn rrsets(&self) -> &Rrsets {
         &self.rrsets
     }
 }

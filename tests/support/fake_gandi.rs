@@ -7,7 +7,7 @@
 //! does. On demand: 429 with Retry-After, 500 before and after a write.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -17,7 +17,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies, RrsetStore};
+use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies, RrsetStore, Rrsets};
 use crate::pass_gate;
 
 pub const TOKEN: &str = "gandi-test-pat";
@@ -26,7 +26,7 @@ pub const TOKEN: &str = "gandi-test-pat";
 pub struct GandiState {
     pub fqdn: String,
     /// (rrset_name, type) -> (ttl, values as sent)
-    pub rrsets: BTreeMap<(String, String), (u64, Vec<String>)>,
+    pub rrsets: Rrsets,
     /// Auth and fault injection switches and counters.
     pub gate: Faults,
     pub max_page: u64,
@@ -53,7 +53,7 @@ impl FakeGandi {
 }
 
 impl RrsetStore for GandiState {
-    fn rrsets(&self) -> &BTreeMap<(String, String), (u64, Vec<String>)> {
+    fn rrsets(&self) -> &Rrsets {
         &self.rrsets
     }
 }

@@ -10,7 +10,7 @@
 //! Retry-After, 500 before and after a write.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -20,7 +20,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies, RrsetStore};
+use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies, RrsetStore, Rrsets};
 use crate::pass_gate;
 
 pub const TOKEN: &str = "hetzner-cloud-test-token";
@@ -29,7 +29,7 @@ pub const TOKEN: &str = "hetzner-cloud-test-token";
 pub struct HetznerState {
     pub zone: String,
     /// (name, type) -> (ttl, values as sent)
-    pub rrsets: BTreeMap<(String, String), (u64, Vec<String>)>,
+    pub rrsets: Rrsets,
     /// Auth and fault injection switches and counters.
     pub gate: Faults,
     pub max_page: u64,
@@ -58,7 +58,7 @@ impl FakeHetzner {
 }
 
 impl RrsetStore for HetznerState {
-    fn rrsets(&self) -> &BTreeMap<(String, String), (u64, Vec<String>)> {
+    fn rrsets(&self) -> &Rrsets {
         &self.rrsets
     }
 }

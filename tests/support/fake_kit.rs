@@ -70,11 +70,14 @@ impl<S> FakeServer<S> {
     }
 }
 
+/// RRsets keyed by (name, type): (ttl, values as sent).
+pub type Rrsets = BTreeMap<(String, String), (u64, Vec<String>)>;
+
 /// The state of a fake that stores RRsets keyed by (name, type), as the
 /// RRset-family providers do.
 pub trait RrsetStore {
     /// (name, type) -> (ttl, values as sent)
-    fn rrsets(&self) -> &BTreeMap<(String, String), (u64, Vec<String>)>;
+    fn rrsets(&self) -> &Rrsets;
 }
 
 impl<S: RrsetStore> FakeServer<S> {
@@ -208,11 +211,7 @@ impl Page {
 
 /// The sorted values and the TTL of one RRset of a store keyed by (name,
 /// type); nothing and 0 if it is absent.
-pub fn rrset_of(
-    store: &BTreeMap<(String, String), (u64, Vec<String>)>,
-    name: &str,
-    rtype: &str,
-) -> (Vec<String>, u64) {
+pub fn rrset_of(store: &Rrsets, name: &str, rtype: &str) -> (Vec<String>, u64) {
     match store.get(&(name.to_string(), rtype.to_string())) {
         Some((ttl, values)) => {
             let mut values = values.clone();
