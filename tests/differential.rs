@@ -12,6 +12,8 @@
 //! written to `target/tmp/difftest/diff.test.zone`; run
 //! `DIFF_SERVER=127.0.0.1:PORT cargo test --release --test differential -- --ignored`.
 
+#[path = "support/bind_sign.rs"]
+mod bind_sign;
 mod common;
 #[path = "differential/compare.rs"]
 mod compare;

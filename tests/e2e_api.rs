@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{require, wait_for, Server};
+use common::{require, wait_for, Server, SERVER_TABLE};
 use polyzone::api::auth::hash_text;
 use polyzone::cli::client::{send, Reply};
 use serde_json::{json, Value};
@@ -35,11 +35,7 @@ const ZONES: &[(&str, &str)] = &[
 fn config(extra_server: &str) -> String {
     format!(
         r#"
-[server]
-listen = ["127.0.0.1:{{PORT}}"]
-api_listen = "127.0.0.1:{{API_PORT}}"
-data_dir = "data"
-{extra_server}
+{SERVER_TABLE}{extra_server}
 
 [[zone]]
 name = "api.test"

@@ -3,22 +3,14 @@
 
 mod common;
 
-use common::{polyzone_bin, require, wait_for, Server};
+use common::{polyzone_bin, require, wait_for, zones_config, Server};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-const CONFIG: &str = r#"
-[server]
-listen = ["127.0.0.1:{PORT}"]
-api_listen = "127.0.0.1:{API_PORT}"
-data_dir = "data"
-keys_dir = "keys"
-
-[[zone]]
-name = "cli.test"
-file = "zones/cli.test.zone"
-"#;
+fn config() -> String {
+    zones_config(&["cli.test"])
+}
 
 /// A small zone at `serial` whose one host name, `v{serial}`, tells which
 /// version is being served.
@@ -100,7 +92,7 @@ fn check_accepts_the_embedded_default() {
 
 #[test]
 fn check_accepts_a_good_deployment_from_elsewhere() {
-    let dir = deployment(CONFIG, &zone(1));
+    let dir = deployment(&config(), &zone(1));
     // Zone paths are relative to the config file, not to the working
     // directory: run from / to prove it.
     let cfg = dir.path().join("polyzone.toml");
@@ -113,7 +105,7 @@ fn check_accepts_a_good_deployment_from_elsewhere() {
 
 #[test]
 fn check_reports_file_line_col_for_a_bad_zone() {
-    let dir = deployment(CONFIG, &broken_zone(1));
+    let dir = deployment(&config(), &broken_zone(1));
     let o = run_check(dir.path(), &[]);
     assert!(!o.status.success(), "check passed a bad zone\n{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -133,10 +125,10 @@ fn check_names_an_unknown_config_key() {
     // A typo in [server] and one in [[zone]]: each must be named, since a
     // silently ignored key is a setting the operator thinks is on.
     for (typo, config) in [
-        ("listne", CONFIG.replace("listen =", "listne =")),
+        ("listne", config().replace("listen =", "listne =")),
         (
             "serail",
-            CONFIG.replace("file = ", "serail = \"increment\"\nfile = "),
+            config().replace("file = ", "serail = \"increment\"\nfile = "),
         ),
     ] {
         let dir = deployment(&config, &zone(1));
@@ -171,7 +163,7 @@ fn address(s: &Server, name: &str) -> String {
 #[test]
 fn sighup_with_a_broken_zone_keeps_the_old_version() {
     require("dig");
-    let s = Server::start(CONFIG, &[("cli.test.zone", &zone(1))], "cli.test");
+    let s = Server::start(&config(), &[("cli.test.zone", &zone(1))], "cli.test");
     assert_eq!(serial(&s), Some(1));
     assert_eq!(address(&s, "v1.cli.test"), "192.0.2.1");
 
@@ -217,7 +209,7 @@ fn sighup_with_a_broken_zone_keeps_the_old_version() {
 #[test]
 fn sigterm_stops_cleanly() {
     require("dig");
-    let mut s = Server::start(CONFIG, &[("cli.test.zone", &zone(1))], "cli.test");
+    let mut s = Server::start(&config(), &[("cli.test.zone", &zone(1))], "cli.test");
     s.signal("TERM");
     let mut status = None;
     // 5 s is the contract's bound; polling returns as soon as it exits.

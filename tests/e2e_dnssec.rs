@@ -15,9 +15,10 @@ mod nsupdate;
 #[path = "support/validator.rs"]
 mod validator;
 
-use common::{polyzone_bin, require, wait_for, Server};
+use common::{polyzone_bin, require, wait_for, Server, SERVER_TABLE};
 use nsupdate::{send, Client};
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use validator::Validator;
@@ -46,11 +47,7 @@ alias IN CNAME www\n";
 fn config(policy: &str, extra_zone: &str) -> String {
     format!(
         r#"
-[server]
-listen = ["127.0.0.1:{{PORT}}"]
-api_listen = "127.0.0.1:{{API_PORT}}"
-data_dir = "data"
-keys_dir = "keys"
+{SERVER_TABLE}keys_dir = "keys"
 
 [[tsig]]
 name = "{KEY}"
@@ -132,17 +129,7 @@ fn canonical(s: &Server, text: &str, label: &str) -> Vec<String> {
 
 /// The zone as the server exports it.
 fn export(s: &Server) -> String {
-    let out = Command::new(polyzone_bin())
-        .args(["zone", "export", ZONE, "--config"])
-        .arg(s.path().join("polyzone.toml"))
-        .output()
-        .expect("run polyzone zone export");
-    assert!(
-        out.status.success(),
-        "export failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 zone")
+    s.export(ZONE)
 }
 
 /// Waits until the served zone is signed (the first full sign is
@@ -163,29 +150,40 @@ fn verify_all(s: &Server, text: &str, label: &str) {
     std::fs::write(&path, text).expect("write zone for verifiers");
     // dnssec-verify wants data signed by a key without the SEP flag
     // unless told (-z) that a key with it (a CSK) signs everything.
-    let dnssec_verify = if sep_keys_only(text) {
-        vec!["-z", "-o", ZONE]
+    let dnssec_verify: &[&str] = if sep_keys_only(text) {
+        &["-z", "-o", ZONE]
     } else {
-        vec!["-o", ZONE]
+        &["-o", ZONE]
     };
-    let runs: [(&str, Vec<&str>); 3] = [
-        ("dnssec-verify", dnssec_verify),
+    let runs = [
+        ("dnssec-verify", strings(dnssec_verify)),
         ("ldns-verify-zone", vec![]),
-        ("kzonecheck", vec!["-o", ZONE, "-d", "on"]),
+        ("kzonecheck", strings(&["-o", ZONE, "-d", "on"])),
     ];
+    run_verifiers(&path, text, &runs, label);
+}
+
+/// Runs each verifier (tool, arguments) on the zone file at `path`, which
+/// holds `text`; panics with the output of one that rejects it, saying
+/// `when` it was checked.
+fn run_verifiers(path: &Path, text: &str, runs: &[(&str, Vec<String>)], when: &str) {
     for (tool, args) in runs {
         let out = Command::new(tool)
-            .args(&args)
-            .arg(&path)
+            .args(args)
+            .arg(path)
             .output()
             .unwrap_or_else(|e| panic!("running {tool}: {e}"));
         assert!(
             out.status.success(),
-            "{tool} rejects the zone ({label}):\n{}{}\nzone:\n{text}",
+            "{tool} rejects the zone ({when}):\n{}{}\nzone:\n{text}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
 }
 
 /// Every DNSKEY of the zone has the SEP flag (a CSK zone).
@@ -276,11 +274,7 @@ fn soa_serial(text: &str) -> u32 {
 /// checks, diff by diff, that each added RRSIG covers an RRset that the
 /// same diff changed, or sits at or below a name whose NS set changed.
 fn check_only_changed_resigned(s: &Server, from: u32, to: u32, batch: usize) {
-    let out = Command::new(polyzone_bin())
-        .args(["diff", ZONE, &from.to_string(), &to.to_string(), "--config"])
-        .arg(s.path().join("polyzone.toml"))
-        .output()
-        .expect("run polyzone diff");
+    let out = s.polyzone(&["diff", ZONE, &from.to_string(), &to.to_string()]);
     assert!(
         out.status.success(),
         "{}",
@@ -466,11 +460,7 @@ fn dnssec_keygen_keys_are_imported_and_used() {
         );
     }
     // `keys list` shows both with their roles.
-    let out = Command::new(polyzone_bin())
-        .args(["keys", "list", ZONE, "--config"])
-        .arg(s.path().join("polyzone.toml"))
-        .output()
-        .expect("run polyzone keys list");
+    let out = s.polyzone(&["keys", "list", ZONE]);
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(
         list.contains(&tag(&ksk).to_string()) && list.contains("KSK"),
@@ -489,10 +479,7 @@ fn dnssec_keygen_keys_are_imported_and_used() {
 fn signatures_are_refreshed_before_they_expire() {
     require("kzonecheck");
     let policy = "rrsig_validity = \"1d\"\nrrsig_refresh = \"12h\"\nrrsig_jitter = \"1h\"";
-    let cfg = config(policy, "").replace(
-        "keys_dir = \"keys\"",
-        "keys_dir = \"keys\"\nclock = \"speed=3600\"",
-    );
+    let cfg = clock_config(policy, 3600);
     let s = Server::start(&cfg, &[("signed.test.zone", ZONE_FILE)], ZONE);
     let first = wait_signed(&s);
     let start_serial = soa_serial(&first);
@@ -528,11 +515,7 @@ fn signatures_are_refreshed_before_they_expire() {
 }
 
 fn simulated_now(s: &Server) -> u64 {
-    let out = Command::new(polyzone_bin())
-        .args(["keys", "list", ZONE, "--config"])
-        .arg(s.path().join("polyzone.toml"))
-        .output()
-        .expect("keys list");
+    let out = s.polyzone(&["keys", "list", ZONE]);
     let text = String::from_utf8_lossy(&out.stdout);
     // "next event: ... at YYYY-MM-DD hh:mm:ss (now YYYY-MM-DD hh:mm:ss)"
     let now = text
@@ -598,42 +581,20 @@ fn verify_all_at(s: &Server, text: &str, now: u64) {
         .lines()
         .filter(|l| l.split_whitespace().nth(3) == Some("DNSKEY"))
         .count();
-    let mut runs = vec![("ldns-verify-zone", vec!["-t".to_string(), ymdhms(now)])];
+    let mut runs = vec![("ldns-verify-zone", strings(&["-t", &ymdhms(now)]))];
     if !(sep_keys_only(text) && dnskeys > 1) {
         runs.push((
             "kzonecheck",
-            ["-o", ZONE, "-d", "on", "-t"]
-                .iter()
-                .map(|a| a.to_string())
-                .chain([now.to_string()])
-                .collect(),
+            strings(&["-o", ZONE, "-d", "on", "-t", &now.to_string()]),
         ));
     }
-    for (tool, args) in runs {
-        let out = Command::new(tool)
-            .args(&args)
-            .arg(&path)
-            .output()
-            .unwrap_or_else(|e| panic!("running {tool}: {e}"));
-        assert!(
-            out.status.success(),
-            "{tool} at simulated time {}: {}{}\nzone:\n{text}",
-            ymdhms(now),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let when = format!("at simulated time {}", ymdhms(now));
+    run_verifiers(&path, text, &runs, &when);
 }
 
 /// `polyzone keys ARGS... ZONE` against the test server; its stdout.
 fn keys_cmd(s: &Server, args: &[&str]) -> String {
-    let out = Command::new(polyzone_bin())
-        .arg("keys")
-        .args(args)
-        .arg("--config")
-        .arg(s.path().join("polyzone.toml"))
-        .output()
-        .expect("run polyzone keys");
+    let out = s.polyzone(&[&["keys"], args].concat());
     assert!(
         out.status.success(),
         "keys {args:?}: {}",
@@ -719,11 +680,17 @@ fn start_fast_clock(speed: u32) -> Server {
 /// A server on a clock `speed` times faster than real time, with the
 /// rollover policy plus `extra` policy lines.
 fn start_roll_clock(speed: u32, extra: &str) -> Server {
-    let cfg = config(&format!("{ROLL_POLICY}\n{extra}"), "").replace(
+    let cfg = clock_config(&format!("{ROLL_POLICY}\n{extra}"), speed);
+    Server::start(&cfg, &[("signed.test.zone", ZONE_FILE)], ZONE)
+}
+
+/// The test config with `policy`, on a clock `speed` times faster than
+/// real time.
+fn clock_config(policy: &str, speed: u32) -> String {
+    config(policy, "").replace(
         "keys_dir = \"keys\"",
         &format!("keys_dir = \"keys\"\nclock = \"speed={speed}\""),
-    );
-    Server::start(&cfg, &[("signed.test.zone", ZONE_FILE)], ZONE)
+    )
 }
 
 /// Simulated seconds per real second in the rollover tests with unbound:
@@ -753,6 +720,94 @@ fn roll_step(s: &Server) -> (u64, String, KeyView) {
     (now, text, view)
 }
 
+/// Asks for a roll (`--zsk`, `--ksk` or `--csk`): the simulated time it
+/// was asked at, and the new key's tag.
+fn begin_roll(s: &Server, flag: &str) -> (u64, u32) {
+    let asked_at = simulated_now(s);
+    let new = new_key_of(&keys_cmd(s, &["rollover", ZONE, flag]));
+    (asked_at, new)
+}
+
+/// What a roll's own checks make of one step.
+enum Step {
+    /// The roll goes on; the step counts in this phase.
+    In(usize),
+    /// The roll is over; the step counts in this phase, if any.
+    Over(Option<usize>),
+}
+
+/// How a roll went: steps taken, steps seen in each phase, and whether it
+/// came to its end.
+struct RollSteps<const N: usize> {
+    kind: &'static str,
+    phases: [&'static str; N],
+    steps: u32,
+    per_phase: [u32; N],
+    over: bool,
+}
+
+impl<const N: usize> RollSteps<N> {
+    /// The roll ended (else panics with `unfinished` and the server log),
+    /// and every phase was seen at two steps at least, so each was
+    /// validated at more than one time.
+    fn assert_complete(&self, s: &Server, unfinished: &str) {
+        assert!(self.over, "{unfinished}; log:\n{}", s.log());
+        eprintln!(
+            "{} roll: {} steps, per phase {:?}",
+            self.kind, self.steps, self.per_phase
+        );
+        assert!(
+            self.per_phase.iter().all(|n| *n >= 2),
+            "too few steps in a phase ({}): {:?}",
+            self.phases.join(", "),
+            self.per_phase
+        );
+    }
+}
+
+/// Steps a `kind` roll through simulated time, 200 ms apart, for at most
+/// `max_steps` steps or until `check` says it is over. At each step the
+/// served zone verifies at its time ([`roll_step`]), a fresh validating
+/// unbound trusting each DS set a cache may hold then gets validated
+/// answers, and `check` makes the roll's own checks on the zone (time,
+/// text, keys), acting as `parent` where the roll needs it.
+fn drive_roll<const N: usize>(
+    s: &Server,
+    kind: &'static str,
+    phases: [&'static str; N],
+    max_steps: usize,
+    parent: &mut Parent,
+    mut check: impl FnMut(u64, &str, &KeyView, &mut Parent) -> Step,
+) -> RollSteps<N> {
+    let mut roll = RollSteps {
+        kind,
+        phases,
+        steps: 0,
+        per_phase: [0; N],
+        over: false,
+    };
+    for _ in 0..max_steps {
+        std::thread::sleep(Duration::from_millis(200));
+        let (now, text, v) = roll_step(s);
+        roll.steps += 1;
+        for anchors in parent.anchor_sets(now) {
+            validate_now(s, &anchors, &format!("{kind} roll step {}", roll.steps));
+        }
+        let (phase, over) = match check(now, &text, &v, parent) {
+            Step::In(phase) => (Some(phase), false),
+            Step::Over(phase) => (phase, true),
+        };
+        if let Some(phase) = phase {
+            roll.per_phase[phase] += 1;
+        }
+        if over {
+            roll.over = true;
+            break;
+        }
+    }
+    roll
+}
+
 /// The zone's CDS records as the DS records a parent that follows them
 /// (RFC 7344) publishes, in presentation form.
 fn cds_as_ds(text: &str) -> Vec<String> {
@@ -766,12 +821,13 @@ fn cds_as_ds(text: &str) -> Vec<String> {
     ds
 }
 
-/// The parent of the zone during a KSK or CSK roll as validators see it:
-/// the DS set it serves, and the set it served before, which a cache may
-/// hold for the parent's DS TTL after the change.
+/// The parent of the zone during a roll as validators see it: the DS set
+/// it serves, and the set it served before, which a cache may hold for the
+/// parent's DS TTL after the change (and the one it served at the start).
 struct Parent {
     ds: Vec<String>,
     previous: Option<(Vec<String>, u64)>,
+    at_start: Vec<String>,
 }
 
 /// `parent_ds_ttl` of [`ROLL_POLICY`].
@@ -779,10 +835,34 @@ const PARENT_DS_TTL: u64 = 2 * 3600;
 
 impl Parent {
     fn following(text: &str) -> Parent {
+        let ds = cds_as_ds(text);
         Parent {
-            ds: cds_as_ds(text),
+            at_start: ds.clone(),
+            ds,
             previous: None,
         }
+    }
+
+    /// Once the zone waits for the parent: the parent takes the new DS
+    /// from the zone's CDS at `now` and the test tells the zone with
+    /// `ds-seen` for key `new`. Returns `now`.
+    fn takes_new_ds(&mut self, s: &Server, text: &str, now: u64, new: u32) -> u64 {
+        assert!(keys_cmd(s, &["list", ZONE]).contains("waiting: waiting for the parent"));
+        self.follow_cds(text, now);
+        keys_cmd(s, &["ds-seen", ZONE, &new.to_string()]);
+        now
+    }
+
+    /// After a KSK or CSK roll: the parent's DS validates, and the DS set
+    /// from before the roll alone no longer does.
+    fn check_after_roll(&self, s: &Server, kind: &str) {
+        validate_now(s, &self.ds, &format!("after the {kind} roll"));
+        validation_fails(
+            s,
+            &self.at_start,
+            simulated_now(s),
+            "the old DS alone after the roll",
+        );
     }
 
     /// The parent takes the zone's current CDS as its DS set at `now`.
@@ -875,60 +955,55 @@ fn zsk_rollover_has_no_validation_gap() {
     require("kzonecheck");
     let s = start_roll_clock(ROLL_SPEED, "");
     let first = wait_signed(&s);
-    let anchors = cds_as_ds(&first);
+    // The parent never changes its DS in a ZSK roll: the KSK's DS is the
+    // one anchor throughout.
+    let mut parent = Parent::following(&first);
     let before = key_view(&first);
     assert_eq!(before.soa_signers.len(), 1);
     let old_zsk = *before.soa_signers.iter().next().unwrap();
-    validate_now(&s, &anchors, "before the ZSK roll");
-    let published_at = simulated_now(&s);
-    let new_zsk = new_key_of(&keys_cmd(&s, &["rollover", ZONE, "--zsk"]));
+    validate_now(&s, &parent.ds, "before the ZSK roll");
+    let (published_at, new_zsk) = begin_roll(&s, "--zsk");
     let mut first_signed_by_new: Option<u64> = None;
     let mut old_stopped: Option<u64> = None;
-    let mut done = false;
-    let mut steps = 0;
-    let mut phase_steps = [0u32; 2];
-    for _ in 0..80 {
-        std::thread::sleep(Duration::from_millis(200));
-        let (now, _, v) = roll_step(&s);
-        steps += 1;
-        validate_now(&s, &anchors, &format!("ZSK roll step {steps}"));
-        assert!(
-            v.soa_signers.is_subset(&v.dnskeys),
-            "a signer is not published"
-        );
-        if v.soa_signers.contains(&new_zsk) && first_signed_by_new.is_none() {
-            first_signed_by_new = Some(now);
-        }
-        if !v.soa_signers.contains(&old_zsk) && old_stopped.is_none() {
-            old_stopped = Some(now);
+    let roll = drive_roll(
+        &s,
+        "ZSK",
+        ["published", "old retiring"],
+        80,
+        &mut parent,
+        |now, _, v, _| {
             assert!(
-                v.dnskeys.contains(&old_zsk),
-                "old ZSK removed as it stopped signing"
+                v.soa_signers.is_subset(&v.dnskeys),
+                "a signer is not published"
             );
-        }
-        if !v.dnskeys.contains(&old_zsk) {
-            done = true;
-            break;
-        }
-        phase_steps[usize::from(v.soa_signers.contains(&new_zsk))] += 1;
-        // Seen before the new key could be in every cache: not signing.
-        if now + 60 < published_at + 2 * 3600 {
-            assert_eq!(v.soa_signers, BTreeSet::from([old_zsk]), "at {now}");
-        }
-    }
-    assert!(done, "the ZSK roll did not finish; log:\n{}", s.log());
-    eprintln!("ZSK roll: {steps} steps, per phase {phase_steps:?}");
-    assert!(
-        phase_steps.iter().all(|n| *n >= 2),
-        "too few steps in a phase (published, old retiring): {phase_steps:?}"
+            if v.soa_signers.contains(&new_zsk) && first_signed_by_new.is_none() {
+                first_signed_by_new = Some(now);
+            }
+            if !v.soa_signers.contains(&old_zsk) && old_stopped.is_none() {
+                old_stopped = Some(now);
+                assert!(
+                    v.dnskeys.contains(&old_zsk),
+                    "old ZSK removed as it stopped signing"
+                );
+            }
+            if !v.dnskeys.contains(&old_zsk) {
+                return Step::Over(None);
+            }
+            // Seen before the new key could be in every cache: not signing.
+            if now + 60 < published_at + 2 * 3600 {
+                assert_eq!(v.soa_signers, BTreeSet::from([old_zsk]), "at {now}");
+            }
+            Step::In(usize::from(v.soa_signers.contains(&new_zsk)))
+        },
     );
+    roll.assert_complete(&s, "the ZSK roll did not finish");
     let signed_at = first_signed_by_new.expect("new ZSK signed");
     assert!(
         signed_at >= published_at + 2 * 3600 - 60,
         "new ZSK signed {}s after publication",
         signed_at - published_at
     );
-    validate_now(&s, &anchors, "after the ZSK roll");
+    validate_now(&s, &parent.ds, "after the ZSK roll");
 }
 
 /// A KSK roll driven by the clock, with the test as the parent: the new
@@ -943,76 +1018,61 @@ fn ksk_rollover_waits_for_ds_seen() {
     let s = start_roll_clock(ROLL_SPEED, "");
     let first = wait_signed(&s);
     let mut parent = Parent::following(&first);
-    let old_ds = parent.ds.clone();
     let old_ksk = *key_view(&first).cds.iter().next().expect("CDS of the KSK");
     let zsk = key_view(&first).soa_signers;
     validate_now(&s, &parent.ds, "before the KSK roll");
-    let published_at = simulated_now(&s);
-    let new_ksk = new_key_of(&keys_cmd(&s, &["rollover", ZONE, "--ksk"]));
+    let (published_at, new_ksk) = begin_roll(&s, "--ksk");
     let mut switched_at: Option<u64> = None;
     let mut ds_seen_at: Option<u64> = None;
-    let mut gone = false;
-    let mut steps = 0;
-    // Steps seen before the CDS switch, waiting for the parent, after it.
-    let mut phase_steps = [0u32; 3];
-    for _ in 0..150 {
-        std::thread::sleep(Duration::from_millis(200));
-        let (now, text, v) = roll_step(&s);
-        steps += 1;
-        for anchors in parent.anchor_sets(now) {
-            validate_now(&s, &anchors, &format!("KSK roll step {steps}"));
-        }
-        assert_eq!(v.soa_signers, zsk, "the ZSK signs the data throughout");
-        assert!(v.dnskey_signers.is_subset(&v.dnskeys));
-        phase_steps[if ds_seen_at.is_some() {
-            2
-        } else if switched_at.is_some() {
-            1
-        } else {
-            0
-        }] += 1;
-        if ds_seen_at.is_none() {
-            assert!(v.dnskeys.contains(&old_ksk), "old KSK left before ds-seen");
-            assert!(v.dnskey_signers.contains(&old_ksk) && v.dnskey_signers.contains(&new_ksk));
-            if switched_at.is_none() && v.cds == BTreeSet::from([new_ksk]) {
-                assert!(
-                    now >= published_at + 2 * 3600,
-                    "CDS switched {}s after publication",
-                    now - published_at
-                );
-                switched_at = Some(now);
-            } else if switched_at.is_none() {
-                assert_eq!(v.cds, BTreeSet::from([old_ksk]));
-            }
-            // Well past the time the old key would go after a ds-seen:
-            // it is still here; now the parent takes the new DS.
-            if switched_at.is_some_and(|t| now >= t + 4 * 3600) {
-                assert!(keys_cmd(&s, &["list", ZONE]).contains("waiting: waiting for the parent"));
-                parent.follow_cds(&text, now);
-                keys_cmd(&s, &["ds-seen", ZONE, &new_ksk.to_string()]);
-                ds_seen_at = Some(now);
-            }
-        } else if !v.dnskeys.contains(&old_ksk) {
-            assert_eq!(v.dnskey_signers, BTreeSet::from([new_ksk]));
-            assert!(now >= ds_seen_at.unwrap_or(0) + PARENT_DS_TTL);
-            gone = true;
-            break;
-        }
-    }
-    assert!(switched_at.is_some(), "CDS never switched to the new KSK");
-    assert!(gone, "old KSK never removed; log:\n{}", s.log());
-    eprintln!("KSK roll: {steps} steps, per phase {phase_steps:?}");
-    assert!(
-        phase_steps.iter().all(|n| *n >= 2),
-        "too few steps in a phase: {phase_steps:?}"
-    );
-    validate_now(&s, &parent.ds, "after the KSK roll");
-    validation_fails(
+    let roll = drive_roll(
         &s,
-        &old_ds,
-        simulated_now(&s),
-        "the old DS alone after the roll",
+        "KSK",
+        [
+            "before the CDS switch",
+            "waiting for the parent",
+            "after it",
+        ],
+        150,
+        &mut parent,
+        |now, text, v, parent| {
+            assert_eq!(v.soa_signers, zsk, "the ZSK signs the data throughout");
+            assert!(v.dnskey_signers.is_subset(&v.dnskeys));
+            let phase = if ds_seen_at.is_some() {
+                2
+            } else if switched_at.is_some() {
+                1
+            } else {
+                0
+            };
+            if ds_seen_at.is_none() {
+                assert!(v.dnskeys.contains(&old_ksk), "old KSK left before ds-seen");
+                assert!(v.dnskey_signers.contains(&old_ksk) && v.dnskey_signers.contains(&new_ksk));
+                if switched_at.is_none() && v.cds == BTreeSet::from([new_ksk]) {
+                    assert!(
+                        now >= published_at + 2 * 3600,
+                        "CDS switched {}s after publication",
+                        now - published_at
+                    );
+                    switched_at = Some(now);
+                } else if switched_at.is_none() {
+                    assert_eq!(v.cds, BTreeSet::from([old_ksk]));
+                }
+                // Well past the time the old key would go after a ds-seen:
+                // it is still here; now the parent takes the new DS.
+                if switched_at.is_some_and(|t| now >= t + 4 * 3600) {
+                    ds_seen_at = Some(parent.takes_new_ds(&s, text, now, new_ksk));
+                }
+            } else if !v.dnskeys.contains(&old_ksk) {
+                assert_eq!(v.dnskey_signers, BTreeSet::from([new_ksk]));
+                assert!(now >= ds_seen_at.unwrap_or(0) + PARENT_DS_TTL);
+                return Step::Over(Some(phase));
+            }
+            Step::In(phase)
+        },
     );
+    assert!(switched_at.is_some(), "CDS never switched to the new KSK");
+    roll.assert_complete(&s, "old KSK never removed");
+    parent.check_after_roll(&s, "KSK");
 }
 
 /// A CSK roll (policy `csk = true`) driven by the clock, with the test as
@@ -1034,107 +1094,86 @@ fn csk_rollover_has_no_validation_gap() {
     let just_old = BTreeSet::from([old]);
     assert!(before.soa_signers == just_old && before.cds == just_old);
     let mut parent = Parent::following(&first);
-    let old_ds = parent.ds.clone();
     validate_now(&s, &parent.ds, "before the CSK roll");
     // A CSK zone has no KSK or ZSK to roll.
     for kind in ["--ksk", "--zsk"] {
-        let out = Command::new(polyzone_bin())
-            .args(["keys", "rollover", ZONE, kind, "--config"])
-            .arg(s.path().join("polyzone.toml"))
-            .output()
-            .expect("run polyzone keys rollover");
+        let out = s.polyzone(&["keys", "rollover", ZONE, kind]);
         assert!(!out.status.success(), "{kind} accepted in a CSK zone");
     }
-    let published_at = simulated_now(&s);
-    let new = new_key_of(&keys_cmd(&s, &["rollover", ZONE, "--csk"]));
+    let (published_at, new) = begin_roll(&s, "--csk");
     let both = BTreeSet::from([old, new]);
     let just_new = BTreeSet::from([new]);
     let mut active_at: Option<u64> = None;
     let mut ds_seen_at: Option<u64> = None;
-    let mut gone = false;
-    let mut steps = 0;
-    // Steps seen while published, active and waiting, after ds-seen.
-    let mut phase_steps = [0u32; 3];
-    for _ in 0..150 {
-        std::thread::sleep(Duration::from_millis(200));
-        let (now, text, v) = roll_step(&s);
-        steps += 1;
-        for anchors in parent.anchor_sets(now) {
-            validate_now(&s, &anchors, &format!("CSK roll step {steps}"));
-        }
-        assert!(v.dnskey_signers.is_subset(&v.dnskeys) && v.soa_signers.is_subset(&v.dnskeys));
-        phase_steps[if ds_seen_at.is_some() {
-            2
-        } else if active_at.is_some() || v.soa_signers == just_new {
-            1
-        } else {
-            0
-        }] += 1;
-        if active_at.is_none() {
-            if v.soa_signers == just_new {
-                // The data signatures and the CDS move together.
-                assert_eq!(v.cds, just_new, "CDS not switched with the signatures");
-                assert!(
-                    now >= published_at + 2 * 3600,
-                    "new CSK signs {}s after publication",
-                    now - published_at
-                );
-                active_at = Some(now);
+    let roll = drive_roll(
+        &s,
+        "CSK",
+        ["published", "active and waiting", "after ds-seen"],
+        150,
+        &mut parent,
+        |now, text, v, parent| {
+            assert!(v.dnskey_signers.is_subset(&v.dnskeys) && v.soa_signers.is_subset(&v.dnskeys));
+            let phase = if ds_seen_at.is_some() {
+                2
+            } else if active_at.is_some() || v.soa_signers == just_new {
+                1
             } else {
-                assert_eq!(v.soa_signers, just_old, "published, not yet signing data");
-                assert_eq!(v.cds, just_old);
-                assert_eq!(v.dnskeys, both);
+                0
+            };
+            if active_at.is_none() {
+                if v.soa_signers == just_new {
+                    // The data signatures and the CDS move together.
+                    assert_eq!(v.cds, just_new, "CDS not switched with the signatures");
+                    assert!(
+                        now >= published_at + 2 * 3600,
+                        "new CSK signs {}s after publication",
+                        now - published_at
+                    );
+                    active_at = Some(now);
+                } else {
+                    assert_eq!(v.soa_signers, just_old, "published, not yet signing data");
+                    assert_eq!(v.cds, just_old);
+                    assert_eq!(v.dnskeys, both);
+                    assert_eq!(
+                        v.dnskey_signers, both,
+                        "the new CSK signs the key set at once"
+                    );
+                    return Step::In(phase);
+                }
+            }
+            if ds_seen_at.is_none() {
+                assert_eq!(v.soa_signers, just_new);
+                assert_eq!(v.dnskeys, both, "old CSK left before ds-seen");
                 assert_eq!(
                     v.dnskey_signers, both,
-                    "the new CSK signs the key set at once"
+                    "the old CSK keeps the key set valid"
                 );
-                continue;
+                if active_at.is_some_and(|t| now >= t + 4 * 3600) {
+                    ds_seen_at = Some(parent.takes_new_ds(&s, text, now, new));
+                }
+            } else if !v.dnskeys.contains(&old) {
+                assert!(now >= ds_seen_at.unwrap_or(0) + PARENT_DS_TTL);
+                assert!(
+                    v.dnskey_signers == just_new && v.soa_signers == just_new && v.cds == just_new
+                );
+                return Step::Over(Some(phase));
             }
-        }
-        if ds_seen_at.is_none() {
-            assert_eq!(v.soa_signers, just_new);
-            assert_eq!(v.dnskeys, both, "old CSK left before ds-seen");
-            assert_eq!(
-                v.dnskey_signers, both,
-                "the old CSK keeps the key set valid"
-            );
-            if active_at.is_some_and(|t| now >= t + 4 * 3600) {
-                assert!(keys_cmd(&s, &["list", ZONE]).contains("waiting: waiting for the parent"));
-                parent.follow_cds(&text, now);
-                keys_cmd(&s, &["ds-seen", ZONE, &new.to_string()]);
-                ds_seen_at = Some(now);
-            }
-        } else if !v.dnskeys.contains(&old) {
-            assert!(now >= ds_seen_at.unwrap_or(0) + PARENT_DS_TTL);
-            assert!(v.dnskey_signers == just_new && v.soa_signers == just_new && v.cds == just_new);
-            gone = true;
-            break;
-        }
-    }
+            Step::In(phase)
+        },
+    );
     assert!(
         active_at.is_some(),
         "the new CSK never took over; log:\n{}",
         s.log()
     );
-    assert!(gone, "old CSK never removed; log:\n{}", s.log());
-    eprintln!("CSK roll: {steps} steps, per phase {phase_steps:?}");
-    assert!(
-        phase_steps.iter().all(|n| *n >= 2),
-        "too few steps in a phase: {phase_steps:?}"
-    );
+    roll.assert_complete(&s, "old CSK never removed");
     let list = keys_cmd(&s, &["list", ZONE]);
     assert!(
         list.lines()
             .any(|l| l.contains(&new.to_string()) && l.contains("CSK")),
         "{list}"
     );
-    validate_now(&s, &parent.ds, "after the CSK roll");
-    validation_fails(
-        &s,
-        &old_ds,
-        simulated_now(&s),
-        "the old DS alone after the roll",
-    );
+    parent.check_after_roll(&s, "CSK");
 }
 
 /// Going insecure: CDS/CDNSKEY delete are published while the zone stays
@@ -1184,27 +1223,18 @@ fn ksk_rollover_sees_the_new_ds_at_the_parent() {
     require("nsupdate");
     let parent_zone = "$ORIGIN test.\n$TTL 300\n@ IN SOA ns hostmaster 1 3600 600 86400 300\n@ IN NS ns\nns IN A 192.0.2.53\nsigned IN NS ns1.signed\nns1.signed IN A 192.0.2.1\n";
     let parent_cfg = format!(
-        "[server]\nlisten = [\"127.0.0.1:{{PORT}}\"]\napi_listen = \"127.0.0.1:{{API_PORT}}\"\ndata_dir = \"data\"\n\n[[tsig]]\nname = \"{KEY}\"\nalgorithm = \"hmac-sha256\"\nsecret = \"{KEY_SECRET}\"\n\n[[zone]]\nname = \"test\"\nfile = \"zones/test.zone\"\nupdate = [\"{KEY}\"]\n"
+        "{SERVER_TABLE}\n[[tsig]]\nname = \"{KEY}\"\nalgorithm = \"hmac-sha256\"\nsecret = \"{KEY_SECRET}\"\n\n[[zone]]\nname = \"test\"\nfile = \"zones/test.zone\"\nupdate = [\"{KEY}\"]\n"
     );
     let parent = Server::start(&parent_cfg, &[("test.zone", parent_zone)], "test");
     let policy = format!(
         "{ROLL_POLICY}\nparent_nameservers = [\"127.0.0.1:{}\"]",
         parent.port
     );
-    let cfg = config(&policy, "").replace(
-        "keys_dir = \"keys\"",
-        "keys_dir = \"keys\"\nclock = \"speed=3600\"",
-    );
+    let cfg = clock_config(&policy, 3600);
     let s = Server::start(&cfg, &[("signed.test.zone", ZONE_FILE)], ZONE);
     wait_signed(&s);
     let old_ksk = *key_view(&export(&s)).cds.iter().next().expect("CDS");
-    let out = keys_cmd(&s, &["rollover", ZONE, "--ksk"]);
-    let new_ksk: u32 = out
-        .split("new key ")
-        .nth(1)
-        .and_then(|r| r.split(',').next())
-        .and_then(|t| t.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no new key in: {out}"));
+    let new_ksk = new_key_of(&keys_cmd(&s, &["rollover", ZONE, "--ksk"]));
     let mut cds_line = String::new();
     let switched = wait_for(Duration::from_secs(15), || {
         let text = export(&s);

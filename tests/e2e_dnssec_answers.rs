@@ -11,12 +11,18 @@
 //! ("fully validated"). Referral responses are checked directly for the DS
 //! or the proof of its absence.
 
+#[path = "support/bind_sign.rs"]
+mod bind_sign;
 mod common;
+#[path = "support/validator.rs"]
+mod validator;
 
-use common::{free_port, require, wait_for, Server};
+use bind_sign::{keygen, run, signzone, Denial};
+use common::{require, wait_for, Server, SERVER_TABLE};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
+use validator::{flags, status, Validator};
 
 const PARENT: &str = "dnssec.test";
 
@@ -65,43 +71,9 @@ ns          A     127.0.0.1
 www         A     192.0.2.50
 "#;
 
-/// How the parent denies existence.
-#[derive(Clone, Copy, Debug)]
-enum Denial {
-    Nsec,
-    Nsec3,
-    Nsec3OptOut,
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run tool");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Makes a KSK and a ZSK for `zone` in `dir`; returns the KSK's DS record.
 fn keys(dir: &Path, zone: &str) -> String {
-    let mut ksk = None;
-    for ksk_flag in [true, false] {
-        let mut cmd = Command::new("dnssec-keygen");
-        cmd.arg("-q")
-            .arg("-K")
-            .arg(dir)
-            .args(["-a", "ECDSAP256SHA256"]);
-        if ksk_flag {
-            cmd.args(["-f", "KSK"]);
-        }
-        let name = run(cmd.arg(zone)).trim().to_string();
-        if ksk_flag {
-            ksk = Some(name);
-        }
-    }
-    let ksk = dir.join(format!("{}.key", ksk.expect("ksk made")));
+    let ksk = dir.join(format!("{}.key", keygen(dir, zone)));
     run(Command::new("dnssec-dsfromkey").arg("-2").arg(ksk))
         .trim()
         .to_string()
@@ -109,29 +81,7 @@ fn keys(dir: &Path, zone: &str) -> String {
 
 /// Signs `text` as `zone` with the keys in `dir`; returns the signed file.
 fn sign(dir: &Path, zone: &str, text: &str, denial: Denial) -> String {
-    let unsigned = dir.join(format!("{zone}.unsigned"));
-    let signed = dir.join(format!("{zone}.signed"));
-    std::fs::write(&unsigned, text).expect("write unsigned zone");
-    let mut cmd = Command::new("dnssec-signzone");
-    // -d: the dsset file goes to the scratch dir, not the working directory.
-    cmd.arg("-q")
-        .arg("-S")
-        .arg("-K")
-        .arg(dir)
-        .arg("-d")
-        .arg(dir)
-        .args(["-o", zone, "-N", "keep"]);
-    match denial {
-        Denial::Nsec => {}
-        Denial::Nsec3 => {
-            cmd.args(["-3", "-", "-H", "0"]);
-        }
-        Denial::Nsec3OptOut => {
-            cmd.args(["-3", "-", "-H", "0", "-A"]);
-        }
-    }
-    run(cmd.arg("-f").arg(&signed).arg(&unsigned));
-    std::fs::read_to_string(&signed).expect("read signed zone")
+    signzone(dir, zone, text, denial, &[])
 }
 
 /// The signed zones of one lab: parent, secure child, insecure child, and
@@ -161,17 +111,23 @@ fn zones(denial: Denial) -> Zones {
     }
 }
 
-const CONFIG: &str = r#"
-[server]
-listen = ["127.0.0.1:{PORT}"]
-api_listen = "127.0.0.1:{API_PORT}"
-data_dir = "data"
-keys_dir = "keys"
+/// The config serving the parent zone, and the zones in `more_zones`.
+fn config(more_zones: &str) -> String {
+    format!(
+        r#"
+{SERVER_TABLE}keys_dir = "keys"
 
 [[zone]]
 name = "dnssec.test"
 file = "zones/parent.zone"
+{more_zones}"#
+    )
+}
 
+/// The parent and both children.
+fn all_zones() -> String {
+    config(
+        r#"
 [[zone]]
 name = "secure.dnssec.test"
 file = "zones/secure.zone"
@@ -179,24 +135,13 @@ file = "zones/secure.zone"
 [[zone]]
 name = "insecure.dnssec.test"
 file = "zones/insecure.zone"
-"#;
-
-/// The parent alone: its delegations are real referrals here.
-const PARENT_ONLY: &str = r#"
-[server]
-listen = ["127.0.0.1:{PORT}"]
-api_listen = "127.0.0.1:{API_PORT}"
-data_dir = "data"
-keys_dir = "keys"
-
-[[zone]]
-name = "dnssec.test"
-file = "zones/parent.zone"
-"#;
+"#,
+    )
+}
 
 fn serve(z: &Zones) -> Server {
     Server::start(
-        CONFIG,
+        &all_zones(),
         &[
             ("parent.zone", &z.parent),
             ("secure.zone", &z.secure),
@@ -206,111 +151,20 @@ fn serve(z: &Zones) -> Server {
     )
 }
 
-/// A validating unbound that reaches the three zones only at polyzone.
-struct Unbound {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Unbound {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Unbound {
-    fn start(auth_port: u16, anchor: &str) -> Unbound {
-        require("unbound");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let mut conf = format!(
-            r#"server:
-    interface: 127.0.0.1@{port}
-    port: {port}
-    outgoing-interface: 127.0.0.1
-    do-not-query-localhost: no
-    access-control: 127.0.0.0/8 allow
-    do-daemonize: no
-    username: ""
-    chroot: ""
-    directory: "{d}"
-    pidfile: "{d}/unbound.pid"
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    val-log-level: 2
-    num-threads: 1
-    local-zone: "." refuse
-    local-zone: "dnssec.test." transparent
-    trust-anchor: "{anchor}"
-"#,
-            d = dir.path().display()
-        );
-        for zone in [PARENT, "secure.dnssec.test", "insecure.dnssec.test"] {
-            conf.push_str(&format!(
-                "stub-zone:\n    name: \"{zone}.\"\n    stub-addr: 127.0.0.1@{auth_port}\n"
-            ));
-        }
-        conf.push_str("remote-control:\n    control-enable: no\n");
-        let path = dir.path().join("unbound.conf");
-        std::fs::write(&path, conf).expect("write unbound.conf");
-        let log = std::fs::File::create(dir.path().join("unbound.log")).expect("log");
-        let child = Command::new("unbound")
-            .arg("-d")
-            .arg("-c")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start unbound");
-        let u = Unbound {
-            child,
-            port,
-            _dir: dir,
-        };
-        let up = wait_for(Duration::from_secs(10), || {
-            u.dig(&["dnssec.test", "SOA"]).contains("status: NOERROR")
-        });
-        assert!(up, "unbound did not come up: {}", u.log());
-        u
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self._dir.path().join("unbound.log")).unwrap_or_default()
-    }
-
-    fn dig(&self, args: &[&str]) -> String {
-        let out = Command::new("dig")
-            .arg("@127.0.0.1")
-            .arg("-p")
-            .arg(self.port.to_string())
-            .args(["+dnssec", "+time=5", "+tries=1"])
-            .args(args)
-            .output()
-            .expect("run dig");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-/// The status and flags of a dig reply.
-fn status(out: &str) -> (String, Vec<String>) {
-    let st = out
-        .split("status: ")
-        .nth(1)
-        .and_then(|s| s.split(',').next())
-        .unwrap_or("none")
-        .to_string();
-    let fl = out
-        .split(";; flags: ")
-        .nth(1)
-        .and_then(|s| s.split(';').next())
-        .unwrap_or("")
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
-    (st, fl)
+/// A validating unbound that reaches the three zones only at polyzone,
+/// once it resolves the parent's SOA.
+fn unbound(auth_port: u16, anchor: &str) -> Validator {
+    let v = Validator::start_for(
+        &[PARENT, "secure.dnssec.test", "insecure.dnssec.test"],
+        auth_port,
+        &[anchor.to_string()],
+        None,
+    );
+    let up = wait_for(Duration::from_secs(10), || {
+        v.dig(&["dnssec.test", "SOA"]).contains("status: NOERROR")
+    });
+    assert!(up, "unbound did not come up: {}", v.log());
+    v
 }
 
 /// Records of one section of a dig reply as (owner, type, rdata).
@@ -366,13 +220,12 @@ fn validate_all(denial: Denial) {
     require("dig");
     let z = zones(denial);
     let server = serve(&z);
-    let unbound = Unbound::start(server.port, &z.anchor);
+    let unbound = unbound(server.port, &z.anchor);
     let mut failures = Vec::new();
     for &(name, qtype, rcode, ad, next_closer) in CASES {
         let ad = ad && !(next_closer && matches!(denial, Denial::Nsec3OptOut));
         let out = unbound.dig(&[name, qtype]);
-        let (st, flags) = status(&out);
-        let has_ad = flags.iter().any(|f| f == "ad");
+        let (st, has_ad) = status(&out);
         if st != rcode || has_ad != ad {
             failures.push(format!(
                 "{name} {qtype}: got {st} ad={has_ad}, want {rcode} ad={ad}"
@@ -386,7 +239,8 @@ fn validate_all(denial: Denial) {
     );
     drop(unbound);
     drop(server);
-    let parent = Server::start(PARENT_ONLY, &[("parent.zone", &z.parent)], PARENT);
+    // The parent alone: its delegations are real referrals here.
+    let parent = Server::start(&config(""), &[("parent.zone", &z.parent)], PARENT);
     check_referrals(&parent, denial);
     check_delv(&parent, &z.anchor, denial);
 }
@@ -410,8 +264,7 @@ fn check_referrals(server: &Server, denial: Denial) {
         "{out}"
     );
     assert!(section(&out, "ANSWER").is_empty(), "{out}");
-    let (_, flags) = status(&out);
-    assert!(!flags.iter().any(|f| f == "aa"), "{out}");
+    assert!(!flags(&out).iter().any(|f| f == "aa"), "{out}");
 
     let out = server.dig(&["+dnssec", "www.insecure.dnssec.test", "A"]);
     let auth = section(&out, "AUTHORITY");

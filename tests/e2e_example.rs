@@ -6,7 +6,7 @@ mod common;
 #[path = "support/dig.rs"]
 mod dig;
 
-use common::{require, Server};
+use common::{require, zones_config, Server};
 use dig::{ask, TOOLS};
 
 #[test]
@@ -15,18 +15,8 @@ fn example_zone_answers_as_in_the_readme() {
     require("kdig");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let zone = std::fs::read_to_string(root.join("zones/example.com.zone")).expect("example zone");
-    let config = r#"
-[server]
-listen = ["127.0.0.1:{PORT}"]
-api_listen = "127.0.0.1:{API_PORT}"
-data_dir = "data"
-keys_dir = "keys"
-
-[[zone]]
-name = "example.com"
-file = "zones/example.com.zone"
-"#;
-    let s = Server::start(config, &[("example.com.zone", &zone)], "example.com");
+    let config = zones_config(&["example.com"]);
+    let s = Server::start(&config, &[("example.com.zone", &zone)], "example.com");
     let soa = "example.com. 300 SOA ns1.example.com. hostmaster.example.com. 2026112701 7200 3600 1209600 300";
     for t in TOOLS {
         ask(&s, t, &["example.com", "MX"])

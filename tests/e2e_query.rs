@@ -16,29 +16,13 @@ mod dig;
 #[path = "support/raw.rs"]
 mod raw;
 
-use common::{require, Server};
+use common::{require, zones_config, Server};
 use dig::{ask, rrs, Tool, TOOLS};
 use raw::{is_response, opcode, query, rcode, read_tcp_message, udp_exchange};
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
-
-const CONFIG: &str = r#"
-[server]
-listen = ["127.0.0.1:{PORT}"]
-api_listen = "127.0.0.1:{API_PORT}"
-data_dir = "data"
-keys_dir = "keys"
-
-[[zone]]
-name = "e2e.test"
-file = "zones/e2e.test.zone"
-
-[[zone]]
-name = "neg.test"
-file = "zones/neg.test.zone"
-"#;
 
 /// The main test zone; `big` (see [`e2e_zone`]) is appended at run time.
 const E2E_ZONE: &str = r#"$ORIGIN e2e.test.
@@ -123,7 +107,7 @@ fn start() -> Server {
     require("kdig");
     let zone = e2e_zone();
     Server::start(
-        CONFIG,
+        &zones_config(&["e2e.test", "neg.test"]),
         &[("e2e.test.zone", &zone), ("neg.test.zone", NEG_ZONE)],
         "e2e.test",
     )

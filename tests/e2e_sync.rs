@@ -6,15 +6,19 @@
 mod common;
 #[path = "support/nsupdate.rs"]
 mod nsupdate;
+#[path = "support/sync_kit.rs"]
+mod sync_kit;
 #[path = "support/sync_peers.rs"]
 mod sync_peers;
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{polyzone_bin, require, wait_for, Server};
+use common::{require, wait_for, Server};
 use nsupdate::{send, Client};
-use sync_peers::{Fault, FaultProxy, Moto, Pdns, PDNS_KEY};
+use sync_kit::{sync_config, target_status};
+use sync_peers::{dig_short, Fault, FaultProxy, Moto, Pdns, PDNS_KEY};
 
 const ZONE: &str = "sync.test";
 const SECRET: &str = "c3luYy10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm";
@@ -52,26 +56,7 @@ fn require_tools() {
 
 /// The config: the zone pushed to `targets`, each target table given.
 fn config(targets: &[&str], tables: &str) -> String {
-    let list: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
-    format!(
-        r#"
-[server]
-listen = ["127.0.0.1:{{PORT}}"]
-api_listen = "127.0.0.1:{{API_PORT}}"
-data_dir = "data"
-
-[[tsig]]
-name = "k"
-secret = "{SECRET}"
-
-[[zone]]
-name = "{ZONE}"
-file = "zones/{ZONE}.zone"
-update = ["k"]
-targets = [{}]
-{tables}"#,
-        list.join(", ")
-    )
+    sync_config(ZONE, SECRET, targets, tables)
 }
 
 fn pdns_table(name: &str, url: &str, dns_port: u16, extra: &str) -> String {
@@ -116,30 +101,6 @@ fn start(config: &str, zone_file: &str) -> Server {
     )
 }
 
-/// Runs a polyzone CLI command against the server: (exit ok, stdout+stderr).
-fn cli(s: &Server, args: &[&str]) -> (bool, String) {
-    let o = Command::new(polyzone_bin())
-        .args(args)
-        .arg("--config")
-        .arg(s.path().join("polyzone.toml"))
-        .output()
-        .expect("run polyzone");
-    let mut t = String::from_utf8_lossy(&o.stdout).into_owned();
-    t.push_str(&String::from_utf8_lossy(&o.stderr));
-    (o.status.success(), t)
-}
-
-fn status_of(s: &Server, target: &str) -> serde_json::Value {
-    let (_, text) = cli(s, &["sync", "status", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .find(|t| t["target"] == target)
-        .cloned()
-        .unwrap_or_default()
-}
-
 fn update(s: &Server, body: &str) {
     assert_eq!(send(s, Client::NsupdateY(KEY), ZONE, body), "NOERROR");
 }
@@ -182,7 +143,7 @@ fn pushes_every_serial_to_pdns_and_route53() {
     );
 
     // A second plan is empty for both (text form, case, quoting agree).
-    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    let (ok, plan) = s.cli(&["sync", "plan"]);
     assert!(ok, "{plan}");
     assert_eq!(plan.matches("no changes").count(), 2, "{plan}");
 
@@ -226,17 +187,17 @@ fn pushes_every_serial_to_pdns_and_route53() {
         .is_empty()
         && moto.rrset("h2.sync.test.", "A").0.is_empty()));
 
-    let st = status_of(&s, "pdns");
+    let st = target_status(&s, "pdns");
     assert_eq!(st["state"], "ok", "{st}");
     assert_eq!(st["applied_serial"], st["current_serial"], "{st}");
 
     // verify asks pdns over DNS: all match; then a record changed behind
     // our back is a mismatch and a non-zero exit.
-    let (ok, out) = cli(&s, &["verify", ZONE]);
+    let (ok, out) = s.cli(&["verify", ZONE]);
     assert!(ok, "{out}");
     assert!(out.contains("OK"), "{out}");
     pdns.replace(ZONE, "mail.sync.test.", "A", 300, &["192.0.2.99"]);
-    let (ok, out) = cli(&s, &["verify", ZONE]);
+    let (ok, out) = s.cli(&["verify", ZONE]);
     assert!(!ok, "verify passed after tampering: {out}");
     assert!(out.contains("mail.sync.test. A"), "{out}");
 
@@ -351,6 +312,24 @@ fn api(
     serde_json::from_str(json).unwrap_or_else(|e| panic!("{method} {path}: {e}: {json}"))
 }
 
+/// Starts polyzone pushing to `pdns`, read back every second (`extra`:
+/// more target keys); once pdns serves the zone, changes a record there
+/// behind polyzone's back.
+fn start_and_drift(pdns: &Pdns, extra: &str) -> Server {
+    let tables = pdns_table(
+        "pdns",
+        &pdns.url(),
+        pdns.dns_port,
+        &format!("drift_interval = \"1s\"\n{extra}"),
+    );
+    let s = start(&config(&["pdns"], &tables), ZONE_FILE);
+    assert!(wait_for(Duration::from_secs(10), || pdns
+        .dig("mail.sync.test", "A")
+        == vec!["192.0.2.3"]));
+    pdns.replace(ZONE, "mail.sync.test.", "A", 300, &["192.0.2.66"]);
+    s
+}
+
 /// A record changed at the provider is found at the next read-back and
 /// healed; with `drift = "report"` it is only reported.
 #[test]
@@ -358,17 +337,7 @@ fn drift_is_healed_or_reported() {
     require_tools();
     // The zone is not created at pdns: polyzone creates it.
     let pdns = Pdns::start();
-    let tables = pdns_table(
-        "pdns",
-        &pdns.url(),
-        pdns.dns_port,
-        "drift_interval = \"1s\"",
-    );
-    let s = start(&config(&["pdns"], &tables), ZONE_FILE);
-    assert!(wait_for(Duration::from_secs(10), || pdns
-        .dig("mail.sync.test", "A")
-        == vec!["192.0.2.3"]));
-    pdns.replace(ZONE, "mail.sync.test.", "A", 300, &["192.0.2.66"]);
+    let s = start_and_drift(&pdns, "");
     assert!(
         wait_for(Duration::from_secs(5), || pdns.dig("mail.sync.test", "A")
             == vec!["192.0.2.3"]),
@@ -376,28 +345,25 @@ fn drift_is_healed_or_reported() {
         s.log()
     );
     assert!(s.log().contains("drift: mail.sync.test. A"), "{}", s.log());
-    assert!(status_of(&s, "pdns")["drift_found"].as_u64().unwrap_or(0) >= 1);
+    assert!(
+        target_status(&s, "pdns")["drift_found"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 1
+    );
     drop(s);
 
     let pdns2 = Pdns::start();
     pdns2.create_zone(ZONE);
-    let tables = pdns_table(
-        "pdns",
-        &pdns2.url(),
-        pdns2.dns_port,
-        "drift_interval = \"1s\"\ndrift = \"report\"",
-    );
-    let s = start(&config(&["pdns"], &tables), ZONE_FILE);
-    assert!(wait_for(Duration::from_secs(10), || pdns2
-        .dig("mail.sync.test", "A")
-        == vec!["192.0.2.3"]));
-    pdns2.replace(ZONE, "mail.sync.test.", "A", 300, &["192.0.2.66"]);
+    let s = start_and_drift(&pdns2, "drift = \"report\"");
     assert!(
         wait_for(Duration::from_secs(5), || {
-            status_of(&s, "pdns")["drift"].as_array().is_some_and(|d| {
-                d.iter()
-                    .any(|l| l.as_str().unwrap_or("").starts_with("mail.sync.test. A"))
-            })
+            target_status(&s, "pdns")["drift"]
+                .as_array()
+                .is_some_and(|d| {
+                    d.iter()
+                        .any(|l| l.as_str().unwrap_or("").starts_with("mail.sync.test. A"))
+                })
         }),
         "drift not reported\n{}",
         s.log()
@@ -437,7 +403,7 @@ fn a_target_down_holds_back_nobody_and_catches_up() {
         == vec!["192.0.2.3"]
         && moto.rrset("bulk699.sync.test.", "A").0
             == vec!["198.51.2.199"]));
-    let (ok, plan) = cli(&s, &["sync", "plan", "--target", "r53"]);
+    let (ok, plan) = s.cli(&["sync", "plan", "--target", "r53"]);
     assert!(ok && plan.contains("no changes"), "{plan}");
     pdns.stop();
     update(&s, "update add down.sync.test. 60 A 203.0.113.9\n");
@@ -449,17 +415,18 @@ fn a_target_down_holds_back_nobody_and_catches_up() {
         "route53 held back by a down pdns\n{}",
         s.log()
     );
-    assert!(wait_for(Duration::from_secs(10), || status_of(&s, "pdns")
-        ["state"]
+    assert!(wait_for(Duration::from_secs(10), || target_status(
+        &s, "pdns"
+    )["state"]
         == "failing"));
     std::thread::sleep(Duration::from_millis(300));
-    let st = status_of(&s, "pdns");
+    let st = target_status(&s, "pdns");
     assert!(
         st["lag_serials"].as_u64() >= Some(1) && st["lag_seconds"].as_f64() > Some(0.2),
         "{st}"
     );
     assert!(st["next_retry"].as_u64().is_some(), "{st}");
-    assert!(status_of(&s, "pdns")["last_error"]
+    assert!(target_status(&s, "pdns")["last_error"]
         .as_str()
         .unwrap_or("")
         .contains("connect"));
@@ -470,8 +437,9 @@ fn a_target_down_holds_back_nobody_and_catches_up() {
         "pdns did not catch up\n{}",
         s.log()
     );
-    assert!(wait_for(Duration::from_secs(5), || status_of(&s, "pdns")
-        ["state"]
+    assert!(wait_for(Duration::from_secs(5), || target_status(
+        &s, "pdns"
+    )["state"]
         == "ok"));
 }
 
@@ -523,13 +491,14 @@ fn throttling_is_honoured_and_refused_credentials_stop_the_target() {
     proxy.set(Fault::Unauthorized);
     update(&s, "update add denied.sync.test. 60 A 203.0.113.11\n");
     assert!(
-        wait_for(Duration::from_secs(5), || status_of(&s, "pdns")["state"]
+        wait_for(Duration::from_secs(5), || target_status(&s, "pdns")
+            ["state"]
             == "stopped"),
         "401 did not stop the target: {}\n{}",
-        status_of(&s, "pdns"),
+        target_status(&s, "pdns"),
         s.log()
     );
-    let st = status_of(&s, "pdns");
+    let st = target_status(&s, "pdns");
     assert!(
         st["last_error"]
             .as_str()
@@ -544,11 +513,11 @@ fn throttling_is_honoured_and_refused_credentials_stop_the_target() {
         seen,
         "a stopped target kept retrying"
     );
-    let (ok, out) = cli(&s, &["sync", "status"]);
+    let (ok, out) = s.cli(&["sync", "status"]);
     assert!(!ok && out.contains("stopped"), "{out}");
     // Fixed credentials + a forced apply resume it.
     proxy.set(Fault::Pass);
-    let (ok, out) = cli(&s, &["sync", "apply"]);
+    let (ok, out) = s.cli(&["sync", "apply"]);
     assert!(ok, "{out}");
     assert_eq!(pdns.dig("denied.sync.test", "A"), vec!["203.0.113.11"]);
 }
@@ -576,26 +545,28 @@ fn safety_threshold_and_dnssec_guard() {
     }
     update(&s, &body);
     assert!(
-        wait_for(Duration::from_secs(5), || status_of(&s, "pdns")["state"]
+        wait_for(Duration::from_secs(5), || target_status(&s, "pdns")
+            ["state"]
             == "held"),
         "large deletion not held: {}",
-        status_of(&s, "pdns")
+        target_status(&s, "pdns")
     );
     assert_eq!(
         pdns.dig("bulk0.sync.test", "A"),
         vec!["198.51.100.10"],
         "deleted without --force"
     );
-    let (ok, out) = cli(&s, &["sync", "apply"]);
+    let (ok, out) = s.cli(&["sync", "apply"]);
     assert!(
         !ok && out.contains("HELD") && out.contains("--force"),
         "{out}"
     );
-    let (ok, out) = cli(&s, &["sync", "apply", "--force"]);
+    let (ok, out) = s.cli(&["sync", "apply", "--force"]);
     assert!(ok, "{out}");
     assert!(pdns.dig("bulk0.sync.test", "A").is_empty());
-    assert!(wait_for(Duration::from_secs(5), || status_of(&s, "pdns")
-        ["state"]
+    assert!(wait_for(Duration::from_secs(5), || target_status(
+        &s, "pdns"
+    )["state"]
         == "ok"));
     drop(s);
 
@@ -611,8 +582,9 @@ fn safety_threshold_and_dnssec_guard() {
         "drift_interval = \"1s\"",
     );
     let s = start(&config(&["pdns"], &tables), &signed);
-    assert!(wait_for(Duration::from_secs(5), || status_of(&s, "pdns")
-        ["state"]
+    assert!(wait_for(Duration::from_secs(5), || target_status(
+        &s, "pdns"
+    )["state"]
         == "refused"));
     // A refused serial is re-checked at the drift interval, not in a busy loop.
     let before = cpu_ticks(s.child.id());
@@ -622,7 +594,7 @@ fn safety_threshold_and_dnssec_guard() {
         used < 100,
         "the worker spins on a refused plan: {used} ticks in 3 s"
     );
-    let (ok, out) = cli(&s, &["sync", "plan"]);
+    let (ok, out) = s.cli(&["sync", "plan"]);
     assert!(
         !ok && out.contains("REFUSED") && out.contains("DNSSEC-signed"),
         "{out}"
@@ -655,13 +627,14 @@ fn a_restart_resumes_without_pushing_again() {
         &pdns_table("pdns", &proxy.url(), pdns.dns_port, ""),
     );
     let s = start(&cfg, ZONE_FILE);
-    assert!(wait_for(Duration::from_secs(10), || status_of(&s, "pdns")
-        ["state"]
+    assert!(wait_for(Duration::from_secs(10), || target_status(
+        &s, "pdns"
+    )["state"]
         == "ok"));
     let s = restart(s, &cfg);
     let before = proxy.seen.load(std::sync::atomic::Ordering::SeqCst);
     std::thread::sleep(Duration::from_millis(500));
-    let st = status_of(&s, "pdns");
+    let st = target_status(&s, "pdns");
     assert_eq!(st["applied_serial"], st["current_serial"], "{st}");
     assert_eq!(
         proxy.seen.load(std::sync::atomic::Ordering::SeqCst),
@@ -679,7 +652,7 @@ fn a_restart_resumes_without_pushing_again() {
         s.log()
     );
     assert_eq!(pdns.rrset(ZONE, "crash.sync.test.", "A").0.len(), 2);
-    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    let (ok, plan) = s.cli(&["sync", "plan"]);
     assert!(ok && plan.contains("no changes"), "{plan}");
 }
 
@@ -714,18 +687,15 @@ fn import_reads_a_zone_from_a_provider() {
     let tables = pdns_table("pdns", &pdns.url(), pdns.dns_port, "");
     let s = start(&config(&["pdns"], &tables), ZONE_FILE);
     let out = s.path().join("imported.zone");
-    let (ok, text) = cli(
-        &s,
-        &[
-            "import",
-            "--zone",
-            "imported.test",
-            "--target",
-            "pdns",
-            "--out",
-            out.to_str().expect("utf-8 path"),
-        ],
-    );
+    let (ok, text) = s.cli(&[
+        "import",
+        "--zone",
+        "imported.test",
+        "--target",
+        "pdns",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
     assert!(ok, "{text}");
     let zone = std::fs::read_to_string(&out).expect("imported file");
     assert!(
@@ -763,17 +733,17 @@ nameservers = ["127.0.0.1:{PORT}"]
 "#;
     let s = start(&config(&["sec"], tables), ZONE_FILE);
     assert!(
-        wait_for(Duration::from_secs(5), || status_of(&s, "sec")["state"]
+        wait_for(Duration::from_secs(5), || target_status(&s, "sec")["state"]
             == "ok"),
         "{}",
-        status_of(&s, "sec")
+        target_status(&s, "sec")
     );
     update(&s, "update add sec.sync.test. 60 A 203.0.113.30\n");
     assert!(wait_for(Duration::from_secs(5), || {
-        let st = status_of(&s, "sec");
+        let st = target_status(&s, "sec");
         st["applied_serial"] == st["current_serial"] && st["current_serial"] != 1
     }));
-    let (ok, out) = cli(&s, &["verify", ZONE]);
+    let (ok, out) = s.cli(&["verify", ZONE]);
     assert!(
         ok && out.contains("sec (127.0.0.1:") && out.contains("1 of 1 match"),
         "{out}"
@@ -789,11 +759,6 @@ fn rfc2136_target_pushes_to_named_by_update() {
     let d = tempfile::tempdir().expect("tempdir");
     let port = common::free_port();
     let named_secret = "bmFtZWQtdXBkYXRlLXNlY3JldC0wMTIzNDU2Nzg5YWJjZA==";
-    std::fs::write(
-        d.path().join("sync.test.zone"),
-        "$ORIGIN sync.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 127.0.0.1\nold A 192.0.2.200\n",
-    )
-    .expect("named zone");
     let conf = format!(
         "options {{ directory \"{dir}\"; listen-on port {port} {{ 127.0.0.1; }}; listen-on-v6 {{ none; }};\n\
          pid-file \"{dir}/named.pid\"; session-keyfile \"{dir}/session.key\"; managed-keys-directory \"{dir}\";\n\
@@ -803,47 +768,40 @@ fn rfc2136_target_pushes_to_named_by_update() {
         dir = d.path().display()
     );
     std::fs::write(d.path().join("named.conf"), conf).expect("named.conf");
-    let log = std::fs::File::create(d.path().join("named.log")).expect("log");
-    let mut named = std::process::Command::new("named")
+    let mut named = Command::new("named");
+    named
         .args(["-g", "-n", "1", "-c"])
-        .arg(d.path().join("named.conf"))
-        .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn named");
-    let dig = |name: &str, t: &str| -> Vec<String> {
-        let o = Command::new("dig")
-            .args([
-                "+short",
-                "+norec",
-                "+time=1",
-                "+tries=1",
-                "@127.0.0.1",
-                "-p",
-            ])
-            .arg(port.to_string())
-            .args([name, t])
-            .output()
-            .expect("dig");
-        let mut v: Vec<String> = String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect();
-        v.sort();
-        v
-    };
+        .arg(d.path().join("named.conf"));
+    let _named = start_primary("named", named, d.path(), port);
+    rfc2136_suite(port, named_secret);
+}
+
+/// The zone an RFC 2136 primary starts with: one name (`old`) that
+/// polyzone does not manage, for `purge = true` to remove.
+const PRIMARY_ZONE: &str = "$ORIGIN sync.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 127.0.0.1\nold A 192.0.2.200\n";
+
+/// Writes [`PRIMARY_ZONE`] to `dir`/sync.test.zone, runs `cmd` (named or
+/// knotd, configured to load it and listen on `port`) with its stderr in
+/// `dir`/`what`.log, and waits until it answers for the zone.
+fn start_primary(what: &str, mut cmd: Command, dir: &Path, port: u16) -> Kill {
+    std::fs::write(dir.join("sync.test.zone"), PRIMARY_ZONE).expect("primary zone");
+    let log_path = dir.join(format!("{what}.log"));
+    let log = std::fs::File::create(&log_path).expect("log");
+    let peer = Kill(
+        cmd.stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {what}: {e}")),
+    );
     let up = wait_for(Duration::from_secs(15), || {
-        !dig("sync.test", "SOA").is_empty()
+        !dig_short(port, "sync.test", "SOA").is_empty()
     });
-    if !up {
-        let _ = named.kill();
-        panic!(
-            "named did not start: {}",
-            std::fs::read_to_string(d.path().join("named.log")).unwrap_or_default()
-        );
-    }
-    let _named = Kill(named);
-    rfc2136_suite(port, named_secret, &dig);
+    assert!(
+        up,
+        "{what} did not start: {}",
+        std::fs::read_to_string(&log_path).unwrap_or_default()
+    );
+    peer
 }
 
 /// Stops a peer process (by PID) when the test ends, passed or not.
@@ -858,7 +816,8 @@ impl Drop for Kill {
 
 /// Pushes the zone by UPDATE to the primary on `port` (key `push`) and
 /// checks the result over DNS there.
-fn rfc2136_suite(port: u16, secret: &str, dig: &dyn Fn(&str, &str) -> Vec<String>) {
+fn rfc2136_suite(port: u16, secret: &str) {
+    let dig = |name: &str, t: &str| dig_short(port, name, t);
     let tables = format!(
         r#"
 [[target]]
@@ -880,7 +839,7 @@ purge = true
         wait_for(Duration::from_secs(10), || dig("www.sync.test", "A")
             == vec!["192.0.2.1", "192.0.2.2"]),
         "{}\n{}",
-        status_of(&s, "named"),
+        target_status(&s, "named"),
         s.log()
     );
     assert_eq!(
@@ -906,9 +865,9 @@ purge = true
     ) == vec![
         "192.0.2.1"
     ]));
-    let (ok, plan) = cli(&s, &["sync", "plan"]);
+    let (ok, plan) = s.cli(&["sync", "plan"]);
     assert!(ok && plan.contains("no changes"), "{plan}");
-    let (ok, out) = cli(&s, &["verify", ZONE]);
+    let (ok, out) = s.cli(&["verify", ZONE]);
     assert!(ok, "{out}");
 }
 
@@ -921,11 +880,6 @@ fn rfc2136_target_pushes_to_knot_by_update() {
     let port = common::free_port();
     let secret = "a25vdC11cGRhdGUtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZQ==";
     std::fs::create_dir_all(d.path().join("db")).expect("db dir");
-    std::fs::write(
-        d.path().join("sync.test.zone"),
-        "$ORIGIN sync.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 127.0.0.1\nold A 192.0.2.200\n",
-    )
-    .expect("knot zone");
     let dir = d.path().display();
     let conf = format!(
         "server:\n    rundir: \"{dir}\"\n    listen: 127.0.0.1@{port}\n    udp-workers: 1\n    tcp-workers: 1\n    background-workers: 1\n\
@@ -936,47 +890,10 @@ fn rfc2136_target_pushes_to_knot_by_update() {
          zone:\n  - domain: sync.test\n    storage: \"{dir}\"\n    file: \"sync.test.zone\"\n    acl: push_acl\n    zonefile-sync: -1\n"
     );
     std::fs::write(d.path().join("knot.conf"), conf).expect("knot.conf");
-    let log = std::fs::File::create(d.path().join("knot.log")).expect("log");
-    let mut knot = std::process::Command::new("knotd")
-        .arg("-c")
-        .arg(d.path().join("knot.conf"))
-        .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn knotd");
-    let dig = |name: &str, t: &str| -> Vec<String> {
-        let o = Command::new("dig")
-            .args([
-                "+short",
-                "+norec",
-                "+time=1",
-                "+tries=1",
-                "@127.0.0.1",
-                "-p",
-            ])
-            .arg(port.to_string())
-            .args([name, t])
-            .output()
-            .expect("dig");
-        let mut v: Vec<String> = String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect();
-        v.sort();
-        v
-    };
-    if !wait_for(Duration::from_secs(15), || {
-        !dig("sync.test", "SOA").is_empty()
-    }) {
-        let _ = knot.kill();
-        let _ = knot.wait();
-        panic!(
-            "knotd did not start: {}",
-            std::fs::read_to_string(d.path().join("knot.log")).unwrap_or_default()
-        );
-    }
-    let _knot = Kill(knot);
-    rfc2136_suite(port, secret, &dig);
+    let mut knot = Command::new("knotd");
+    knot.arg("-c").arg(d.path().join("knot.conf"));
+    let _knot = start_primary("knotd", knot, d.path(), port);
+    rfc2136_suite(port, secret);
 }
 
 /// utime + stime of a process, in clock ticks (/proc/PID/stat).

@@ -21,12 +21,13 @@ mod fake_hetzner;
 mod fake_kit;
 #[path = "support/nsupdate.rs"]
 mod nsupdate;
+#[path = "support/sync_kit.rs"]
+mod sync_kit;
 
 use std::collections::BTreeSet;
-use std::process::Command;
 use std::time::Duration;
 
-use common::{polyzone_bin, require, wait_for, Server};
+use common::{require, wait_for, Server};
 use fake_cloudflare::FakeCloudflare;
 use fake_desec::FakeDesec;
 use fake_digitalocean::FakeDigitalOcean;
@@ -34,6 +35,7 @@ use fake_gandi::FakeGandi;
 use fake_hetzner::FakeHetzner;
 use fake_kit::Faults;
 use nsupdate::{send, Client};
+use sync_kit::{sync_config, target_status};
 
 const ZONE: &str = "fake.test";
 const SECRET: &str = "ZmFrZS1wcm92aWRlci1zZWNyZXQtMDEyMzQ1Njc4OWFi";
@@ -82,23 +84,8 @@ fn bulk(z: &mut String, range: std::ops::Range<usize>) {
 }
 
 fn config_for(kind: &str, url: &str, token_file: &str) -> String {
-    format!(
+    let target = format!(
         r#"
-[server]
-listen = ["127.0.0.1:{{PORT}}"]
-api_listen = "127.0.0.1:{{API_PORT}}"
-data_dir = "data"
-
-[[tsig]]
-name = "k"
-secret = "{SECRET}"
-
-[[zone]]
-name = "{ZONE}"
-file = "zones/{ZONE}.zone"
-update = ["k"]
-targets = ["cf"]
-
 [[target]]
 name = "cf"
 kind = "{kind}"
@@ -106,25 +93,12 @@ url = "{url}"
 api_key_file = "zones/{token_file}"
 retries = 3
 "#
-    )
-}
-
-fn cli(s: &Server, args: &[&str]) -> (bool, String) {
-    let o = Command::new(polyzone_bin())
-        .args(args)
-        .arg("--config")
-        .arg(s.path().join("polyzone.toml"))
-        .output()
-        .expect("run polyzone");
-    let mut t = String::from_utf8_lossy(&o.stdout).into_owned();
-    t.push_str(&String::from_utf8_lossy(&o.stderr));
-    (o.status.success(), t)
+    );
+    sync_config(ZONE, SECRET, &["cf"], &target)
 }
 
 fn status(s: &Server) -> serde_json::Value {
-    let (_, text) = cli(s, &["sync", "status", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    v[0].clone()
+    target_status(s, "cf")
 }
 
 fn update(s: &Server, body: &str) {
@@ -136,20 +110,27 @@ fn in_sync(s: &Server) -> bool {
     st["state"] == "ok" && st["applied_serial"] == st["current_serial"]
 }
 
-fn no_duplicates(f: &FakeCloudflare) {
-    let recs = f.records();
+/// No two of `records` alike in `key`: a create retried after it was
+/// done would make a second.
+fn assert_no_duplicates<R: std::fmt::Debug, K: Ord>(records: &[R], key: impl Fn(&R) -> K) {
     let mut seen = BTreeSet::new();
-    for r in &recs {
+    for r in records {
         assert!(
-            seen.insert((
-                r.name.clone(),
-                r.rtype.clone(),
-                r.content.clone(),
-                r.priority
-            )),
+            seen.insert(key(r)),
             "duplicate record at the provider: {r:?}"
         );
     }
+}
+
+fn no_duplicates(f: &FakeCloudflare) {
+    assert_no_duplicates(&f.records(), |r| {
+        (
+            r.name.clone(),
+            r.rtype.clone(),
+            r.content.clone(),
+            r.priority,
+        )
+    });
 }
 
 /// What every fake offers the scenario: its gate's switches and counters.
@@ -166,7 +147,7 @@ macro_rules! fake_with_gate {
             }
 
             fn faults<R>(&self, f: impl FnOnce(&mut Faults) -> R) -> R {
-                f(&mut self.state.lock().expect("state").gate)
+                f(&mut self.lock().gate)
             }
         }
     )*};
@@ -284,14 +265,14 @@ fn behavioural_scenario<F: Fake>(c: Case<'_, F>) {
     }
     if let Some(recovered) = c.recovered {
         c.fake.faults(|f| f.unauthorized = false);
-        let (ok, out) = cli(&s, &["sync", "apply"]);
+        let (ok, out) = s.cli(&["sync", "apply"]);
         assert!(ok, "{out}");
         recovered(c.fake);
     }
 }
 
 fn assert_plan_empty(s: &Server) {
-    let (ok, plan) = cli(s, &["sync", "plan"]);
+    let (ok, plan) = s.cli(&["sync", "plan"]);
     assert!(ok && plan.contains("no changes"), "{plan}");
 }
 
@@ -382,7 +363,7 @@ fn cloudflare_behavioural_suite() {
             // Idempotence: the second plan is empty, and reading it paged
             // past three pages.
             assert_plan_empty(s);
-            assert!(fake.state.lock().expect("state").max_page >= 4);
+            assert!(fake.lock().max_page >= 4);
         },
         incremental: INCREMENTAL_PER_RECORD,
         incremental_ok: &|fake| {
@@ -460,10 +441,10 @@ fn desec_behavioural_suite() {
             assert_eq!(fake.rrset("h1599", "A").0, vec!["198.51.6.99"]);
             assert!(fake.rrset("", "NS").0.is_empty());
             assert_eq!(fake.count(), 1600 + 12);
-            let pages = fake.state.lock().expect("state").pages_served;
+            let pages = fake.lock().pages_served;
             assert_plan_empty(s);
             assert_eq!(
-                fake.state.lock().expect("state").pages_served - pages,
+                fake.lock().pages_served - pages,
                 4,
                 "a full read is four pages"
             );
@@ -538,7 +519,7 @@ fn gandi_behavioural_suite() {
             // Relative targets on read compare equal: the second plan is
             // empty.
             assert_plan_empty(s);
-            assert!(fake.state.lock().expect("state").max_page >= 5);
+            assert!(fake.lock().max_page >= 5);
         },
         incremental:
             "update add new.fake.test. 3600 A 203.0.113.1\nupdate delete cn.fake.test. CNAME\n\
@@ -618,7 +599,7 @@ fn hetzner_behavioural_suite() {
             assert!(fake.rrset("@", "NS").0.is_empty());
             assert_eq!(fake.count(), BULK + 12);
             assert_plan_empty(s);
-            assert!(fake.state.lock().expect("state").max_page >= 4);
+            assert!(fake.lock().max_page >= 4);
         },
         // Add, change of values, of TTL only, delete, type switch.
         incremental: "update add new.fake.test. 3600 A 203.0.113.1\n\
@@ -644,10 +625,7 @@ fn hetzner_behavioural_suite() {
             assert!(fake.rrset("cn", "CNAME").0.is_empty());
             assert_eq!(fake.rrset("cn", "A").0, vec!["192.0.2.10"]);
             assert!(fake.rrset("h0", "A").0.is_empty());
-            assert!(
-                fake.state.lock().expect("state").actions_polled > 0,
-                "actions were waited on"
-            );
+            assert!(fake.lock().actions_polled > 0, "actions were waited on");
         },
         faulty: vec![churn],
         min_faults: 5,
@@ -678,18 +656,16 @@ fn hetzner_behavioural_suite() {
 fn digitalocean_behavioural_suite() {
     let fake = FakeDigitalOcean::start(ZONE);
     let no_dupes = |f: &FakeDigitalOcean| {
-        let mut seen = BTreeSet::new();
-        for r in f.records() {
-            let k = (
+        assert_no_duplicates(&f.records(), |r| {
+            (
                 r.name.clone(),
                 r.rtype.clone(),
                 r.data.clone(),
                 r.priority,
                 r.port,
                 r.weight,
-            );
-            assert!(seen.insert(k), "duplicate record at the provider: {r:?}");
-        }
+            )
+        });
     };
     behavioural_scenario(Case {
         fake: &fake,
@@ -729,7 +705,7 @@ fn digitalocean_behavioural_suite() {
                 "{st}"
             );
             assert_plan_empty(s);
-            assert!(fake.state.lock().expect("state").max_page >= 4);
+            assert!(fake.lock().max_page >= 4);
         },
         incremental: INCREMENTAL_PER_RECORD,
         incremental_ok: &|fake| {

@@ -16,7 +16,7 @@ mod nsupdate;
 mod tsig;
 
 use base64::Engine as _;
-use common::{require, wait_for, Server};
+use common::{require, wait_for, Server, SERVER_TABLE};
 use nsupdate::{generate_key, send, Client};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{SocketAddr, UdpSocket};
@@ -56,11 +56,7 @@ ns1  A   192.0.2.1\n";
 fn config(extra_grants: &str, extra: &str) -> String {
     format!(
         r#"
-[server]
-listen = ["127.0.0.1:{{PORT}}"]
-api_listen = "127.0.0.1:{{API_PORT}}"
-data_dir = "data"
-
+{SERVER_TABLE}
 [[tsig]]
 name = "{KEY}"
 algorithm = "hmac-sha256"
@@ -642,19 +638,7 @@ fn restart_restores_every_update_and_the_serial() {
 
     // `zone export` shows the zone as served, not as its file has it:
     // from the running server, and after it stopped from the store.
-    let export = |s: &Server| {
-        let out = std::process::Command::new(common::polyzone_bin())
-            .args(["zone", "export", ZONE, "--config"])
-            .arg(s.path().join("polyzone.toml"))
-            .output()
-            .expect("run polyzone zone export");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8 export")
-    };
+    let export = |s: &Server| s.export(ZONE);
     let has = |text: &str, owner: &str| text.lines().any(|l| l.starts_with(owner));
     let live = export(&s);
     assert!(

@@ -92,13 +92,7 @@ fn record_set(text: &str) -> BTreeSet<Rr> {
 }
 
 fn export(s: &Server) -> BTreeSet<Rr> {
-    let out = Command::new(polyzone_bin())
-        .args(["zone", "export", ZONE, "--config"])
-        .arg(s.path().join("polyzone.toml"))
-        .output()
-        .expect("run polyzone zone export");
-    assert!(out.status.success(), "export failed: {out:?}");
-    record_set(&String::from_utf8_lossy(&out.stdout))
+    record_set(&s.export(ZONE))
 }
 
 /// Stops polyzone (SIGTERM) and starts it again on the same ports.
@@ -109,15 +103,7 @@ fn restart(s: &mut Server) {
         .append(true)
         .open(s.path().join("server.log"))
         .expect("log");
-    s.child = Command::new(polyzone_bin())
-        .arg("serve")
-        .arg("--config")
-        .arg(s.path().join("polyzone.toml"))
-        .current_dir(s.path())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("restart polyzone");
+    s.child = common::spawn_serve(s.path(), log);
     assert!(
         wait_for(Duration::from_secs(30), || soa_answers(s.addr, ZONE)),
         "polyzone did not come back: {}",
@@ -130,10 +116,24 @@ fn primary_config(peers: &[Peer], extra_zone_keys: &str) -> String {
         .iter()
         .map(|p| format!("{{ addr = \"127.0.0.1:{}\", key = \"xfr-key\" }}", p.port))
         .collect();
+    xfr_config(
+        "",
+        &format!(
+            "zonefile_sync = true\nupdate = [\"xfr-key\"]\ntransfer = [\"xfr-key\"]\nnotify = [{}]\n{extra_zone_keys}",
+            notify.join(", ")
+        ),
+    )
+}
+
+/// The config of polyzone serving ZONE from its file, with the key
+/// `xfr-key`: `server_keys` go in the `[server]` table, `zone_keys` in the
+/// zone's.
+fn xfr_config(server_keys: &str, zone_keys: &str) -> String {
     format!(
         r#"[server]
 listen = ["127.0.0.1:{{PORT}}"]
 api_listen = "127.0.0.1:{{API_PORT}}"
+{server_keys}
 
 [[tsig]]
 name = "xfr-key"
@@ -142,13 +142,8 @@ secret = "{SECRET}"
 [[zone]]
 name = "{ZONE}"
 file = "zones/{ZONE}.zone"
-zonefile_sync = true
-update = ["xfr-key"]
-transfer = ["xfr-key"]
-notify = [{}]
-{extra_zone_keys}
-"#,
-        notify.join(", ")
+{zone_keys}
+"#
     )
 }
 
@@ -474,9 +469,10 @@ fn import(s: &Server, port: u16, key: Option<&str>, out: &Path) -> BTreeSet<Rr> 
     record_set(&std::fs::read_to_string(out).expect("imported file"))
 }
 
-/// [`status`], or `None` while the API does not answer.
-fn try_status(s: &Server) -> Option<serde_json::Value> {
-    let token = std::fs::read_to_string(s.path().join("data/control.token")).ok()?;
+/// `GET /api/v1/zones/ZONE/secondaries`, or what kept it from answering.
+fn secondaries(s: &Server) -> Result<serde_json::Value, String> {
+    let token = std::fs::read_to_string(s.path().join("data/control.token"))
+        .map_err(|e| format!("token: {e}"))?;
     let out = Command::new("curl")
         .args([
             "-sf",
@@ -488,26 +484,18 @@ fn try_status(s: &Server) -> Option<serde_json::Value> {
             api_port(s)
         ))
         .output()
-        .ok()?;
-    serde_json::from_slice(&out.stdout).ok()
+        .map_err(|e| format!("curl: {e}"))?;
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("status JSON: {e}"))
+}
+
+/// [`status`], or `None` while the API does not answer.
+fn try_status(s: &Server) -> Option<serde_json::Value> {
+    secondaries(s).ok()
 }
 
 /// `GET /api/v1/zones/ZONE/secondaries`.
 fn status(s: &Server) -> serde_json::Value {
-    let token = std::fs::read_to_string(s.path().join("data/control.token")).expect("token");
-    let out = Command::new("curl")
-        .args([
-            "-sf",
-            "-H",
-            &format!("Authorization: Bearer {}", token.trim()),
-        ])
-        .arg(format!(
-            "http://127.0.0.1:{}/api/v1/zones/{ZONE}/secondaries",
-            api_port(s)
-        ))
-        .output()
-        .expect("curl");
-    serde_json::from_slice(&out.stdout).expect("status JSON")
+    secondaries(s).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The API port from the config the harness wrote.
@@ -642,21 +630,9 @@ file = "zones/closed.test.zone"
 fn ixfr_from_beyond_the_journal_gets_the_whole_zone() {
     require("dig");
     require("nsupdate");
-    let config = format!(
-        r#"[server]
-listen = ["127.0.0.1:{{PORT}}"]
-api_listen = "127.0.0.1:{{API_PORT}}"
-journal_max_diffs = 2
-[[tsig]]
-name = "xfr-key"
-secret = "{SECRET}"
-[[zone]]
-name = "{ZONE}"
-file = "zones/{ZONE}.zone"
-zonefile_sync = true
-update = ["xfr-key"]
-transfer = ["127.0.0.0/8"]
-"#
+    let config = xfr_config(
+        "journal_max_diffs = 2",
+        "zonefile_sync = true\nupdate = [\"xfr-key\"]\ntransfer = [\"127.0.0.0/8\"]",
     );
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("zones")).expect("zones dir");
@@ -722,38 +698,6 @@ transfer = ["127.0.0.0/8"]
     assert!(plain_log(&s).contains("journal no longer reaches"));
 }
 
-/// Like `Server::start_in`, with time for a debug build to load a
-/// 1,000,000-record zone on a busy CI machine (the harness allows 30 s).
-fn start_big(dir: tempfile::TempDir, config: &str) -> Server {
-    let port = common::free_port();
-    let config = config
-        .replace("{PORT}", &port.to_string())
-        .replace("{API_PORT}", &common::free_port().to_string());
-    let cfg = dir.path().join("polyzone.toml");
-    std::fs::write(&cfg, config).expect("config");
-    let log = std::fs::File::create(dir.path().join("server.log")).expect("log");
-    let child = Command::new(polyzone_bin())
-        .arg("serve")
-        .arg("--config")
-        .arg(&cfg)
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn polyzone");
-    let mut s = Server {
-        child,
-        port,
-        addr: ([127, 0, 0, 1], port).into(),
-        dir,
-    };
-    let up = wait_for(Duration::from_secs(300), || {
-        matches!(s.child.try_wait(), Ok(None)) && soa_answers(s.addr, ZONE)
-    });
-    assert!(up, "polyzone did not serve the big zone: {}", s.log());
-    s
-}
-
 #[test]
 fn million_record_axfr_to_kdig_and_knotd() {
     require("kdig");
@@ -769,22 +713,16 @@ fn million_record_axfr_to_kdig_and_knotd() {
         .lines()
         .filter(|l| !l.starts_with(';') && !l.starts_with('$') && !l.trim().is_empty())
         .count();
-    let config = format!(
-        r#"[server]
-listen = ["127.0.0.1:{{PORT}}"]
-api_listen = "127.0.0.1:{{API_PORT}}"
-[[tsig]]
-name = "xfr-key"
-secret = "{SECRET}"
-[[zone]]
-name = "{ZONE}"
-file = "zones/{ZONE}.zone"
-transfer = ["xfr-key", "127.0.0.1/32"]
-notify = [{{ addr = "127.0.0.1:{}", key = "xfr-key" }}]
-"#,
-        knot.port
+    let config = xfr_config(
+        "",
+        &format!(
+            "transfer = [\"xfr-key\", \"127.0.0.1/32\"]\nnotify = [{{ addr = \"127.0.0.1:{}\", key = \"xfr-key\" }}]",
+            knot.port
+        ),
     );
-    let s = start_big(dir, &config);
+    // Time for a debug build to load 1,000,000 records on a busy CI
+    // machine.
+    let s = Server::start_in_within(dir, &config, ZONE, Duration::from_secs(300));
     let serial = serial_of(&s);
     // kdig: every record, SOA counted twice.
     let out = kdig(&s, &["-y", &key_y(), ZONE, "AXFR"]);

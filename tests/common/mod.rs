@@ -43,6 +43,41 @@ pub fn require(tool: &str) {
     );
 }
 
+/// The `[server]` table most test configs start with: loopback ports that
+/// [`Server::start`] fills in, state in `data/` under the test's directory.
+/// Meant for `format!`, where its braces are not read as placeholders.
+pub const SERVER_TABLE: &str = r#"[server]
+listen = ["127.0.0.1:{PORT}"]
+api_listen = "127.0.0.1:{API_PORT}"
+data_dir = "data"
+"#;
+
+/// A config that serves each of `zones` from `zones/<zone>.zone`, with
+/// nothing else set.
+pub fn zones_config(zones: &[&str]) -> String {
+    let mut config = format!("\n{SERVER_TABLE}keys_dir = \"keys\"\n");
+    for zone in zones {
+        config.push_str(&format!(
+            "\n[[zone]]\nname = \"{zone}\"\nfile = \"zones/{zone}.zone\"\n"
+        ));
+    }
+    config
+}
+
+/// Runs `polyzone serve` on `dir/polyzone.toml`, in `dir`, its stderr
+/// going to `log`.
+pub fn spawn_serve(dir: &Path, log: std::fs::File) -> Child {
+    Command::new(polyzone_bin())
+        .arg("serve")
+        .arg("--config")
+        .arg(dir.join("polyzone.toml"))
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn polyzone")
+}
+
 /// A running polyzone server.
 pub struct Server {
     pub child: Child,
@@ -72,10 +107,21 @@ impl Server {
     /// binds it. A start that fails only for that reason is retried with
     /// new ports.
     pub fn start_in(dir: tempfile::TempDir, config: &str, wait_zone: &str) -> Server {
+        Self::start_in_within(dir, config, wait_zone, Duration::from_secs(30))
+    }
+
+    /// Like [`Server::start_in`], giving the server `limit` to answer (a
+    /// debug build loading a very large zone needs longer than 30 s).
+    pub fn start_in_within(
+        dir: tempfile::TempDir,
+        config: &str,
+        wait_zone: &str,
+        limit: Duration,
+    ) -> Server {
         let mut dir = Some(dir);
         for attempt in 1..=5 {
             let d = dir.take().expect("directory kept between attempts");
-            match Self::try_start(d, config, wait_zone) {
+            match Self::try_start(d, config, wait_zone, limit) {
                 Ok(server) => return server,
                 Err((d, log)) if log.contains("Address already in use") && attempt < 5 => {
                     eprintln!("polyzone start: a port was taken meanwhile, retrying ({log})");
@@ -91,29 +137,21 @@ impl Server {
         dir: tempfile::TempDir,
         config: &str,
         wait_zone: &str,
+        limit: Duration,
     ) -> Result<Server, (tempfile::TempDir, String)> {
         let port = free_port();
         let api_port = free_port();
         let config = config
             .replace("{PORT}", &port.to_string())
             .replace("{API_PORT}", &api_port.to_string());
-        let cfg_path = dir.path().join("polyzone.toml");
-        std::fs::write(&cfg_path, config).expect("write config");
+        std::fs::write(dir.path().join("polyzone.toml"), config).expect("write config");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-        let mut child = Command::new(polyzone_bin())
-            .arg("serve")
-            .arg("--config")
-            .arg(&cfg_path)
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn polyzone");
+        let mut child = spawn_serve(dir.path(), log);
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let log_of = |dir: &tempfile::TempDir| {
             std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = child.try_wait() {
                 let log = format!("exited early ({status}): {}", log_of(&dir));
@@ -131,7 +169,10 @@ impl Server {
         }
         let _ = child.kill();
         let _ = child.wait();
-        let log = format!("no SOA answer for {wait_zone} in 30 s: {}", log_of(&dir));
+        let log = format!(
+            "no SOA answer for {wait_zone} in {limit:?}: {}",
+            log_of(&dir)
+        );
         Err((dir, log))
     }
 
@@ -150,6 +191,35 @@ impl Server {
             .arg(format!("-{sig}"))
             .arg(self.child.id().to_string())
             .status();
+    }
+
+    /// Runs `polyzone ARGS... --config CONFIG` with this server's config.
+    pub fn polyzone(&self, args: &[&str]) -> Output {
+        Command::new(polyzone_bin())
+            .args(args)
+            .arg("--config")
+            .arg(self.path().join("polyzone.toml"))
+            .output()
+            .expect("run polyzone")
+    }
+
+    /// [`Server::polyzone`] as a user at the terminal sees it: whether it
+    /// exited 0, and its stdout followed by its stderr.
+    pub fn cli(&self, args: &[&str]) -> (bool, String) {
+        let out = self.polyzone(args);
+        (out.status.success(), out_str(out))
+    }
+
+    /// `polyzone zone export ZONE`: the zone as this server serves it (or,
+    /// once stopped, as its store holds it).
+    pub fn export(&self, zone: &str) -> String {
+        let out = self.polyzone(&["zone", "export", zone]);
+        assert!(
+            out.status.success(),
+            "export of {zone} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 zone")
     }
 
     /// Runs `dig` against this server with extra arguments.

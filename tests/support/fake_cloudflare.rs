@@ -18,7 +18,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{query_num, serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies};
+use crate::pass_gate;
 
 pub const TOKEN: &str = "cf-test-token";
 const ZONE_ID: &str = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -44,19 +45,15 @@ pub struct FakeState {
     pub max_page: u64,
 }
 
-pub struct FakeCloudflare {
-    pub url: String,
-    pub state: Arc<Mutex<FakeState>>,
-    _served: Served,
-}
+pub type FakeCloudflare = FakeServer<FakeState>;
 
 impl FakeCloudflare {
     pub fn start(zone: &str) -> FakeCloudflare {
-        let state = Arc::new(Mutex::new(FakeState {
+        let state = FakeState {
             zone: zone.to_string(),
             ..FakeState::default()
-        }));
-        let served = serve(|_| {
+        };
+        FakeServer::serve(state, "/client/v4", |state, _| {
             Router::new()
                 .route("/client/v4/zones", get(zones))
                 .route("/client/v4/zones/{zid}/dns_records", get(list).post(create))
@@ -64,17 +61,12 @@ impl FakeCloudflare {
                     "/client/v4/zones/{zid}/dns_records/{id}",
                     axum::routing::put(update).delete(delete),
                 )
-                .with_state(state.clone())
-        });
-        FakeCloudflare {
-            url: format!("http://127.0.0.1:{}/client/v4", served.port),
-            state,
-            _served: served,
-        }
+                .with_state(state)
+        })
     }
 
     pub fn records(&self) -> Vec<Rec> {
-        self.state.lock().expect("state").records.clone()
+        self.lock().records.clone()
     }
 
     /// Sorted contents and the TTLs of one RRset.
@@ -137,9 +129,7 @@ async fn zones(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, &Method::GET) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, &Method::GET));
     let list = if q.get("name").is_none_or(|n| *n == st.zone) {
         vec![json!({"id": ZONE_ID, "name": st.zone, "status": "active"})]
     } else {
@@ -168,9 +158,7 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, &Method::GET) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, &Method::GET));
     if zid != ZONE_ID {
         return error(
             StatusCode::NOT_FOUND,
@@ -178,9 +166,9 @@ async fn list(
             "Could not route to /zones/..., perhaps your object identifier is invalid?",
         );
     }
-    let page: u64 = query_num(&q, "page", 1).max(1);
-    let per_page: u64 = query_num(&q, "per_page", 100).clamp(5, 100);
-    st.max_page = st.max_page.max(page);
+    let asked = Page::asked(&q, 100).clamped(5, 100);
+    let (page, per_page) = (asked.number, asked.size);
+    st.max_page = st.max_page.max(page as u64);
     // Filters: exact `name` and `type`.
     let matching: Vec<&Rec> = st
         .records
@@ -190,16 +178,11 @@ async fn list(
                 && q.get("type").is_none_or(|t| *t == r.rtype)
         })
         .collect();
-    let total = matching.len() as u64;
-    let items: Vec<Value> = matching
-        .into_iter()
-        .skip(((page - 1) * per_page) as usize)
-        .take(per_page as usize)
-        .map(rec_json)
-        .collect();
+    let total = matching.len();
+    let items: Vec<Value> = asked.of(matching.into_iter()).map(rec_json).collect();
     let mut v = envelope(json!(items));
     v["result_info"] = json!({"page": page, "per_page": per_page, "count": items.len(),
-                              "total_count": total, "total_pages": total.div_ceil(per_page).max(1)});
+                              "total_count": total, "total_pages": asked.last(total)});
     Json(v).into_response()
 }
 
@@ -279,10 +262,7 @@ async fn create(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, &Method::POST);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, &Method::POST));
     let (t, name, content, ttl, priority) = match parse_body(&body) {
         Ok(x) => x,
         Err(r) => return *r,
@@ -314,10 +294,7 @@ async fn update(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, &Method::PUT);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, &Method::PUT));
     let (t, name, content, ttl, priority) = match parse_body(&body) {
         Ok(x) => x,
         Err(r) => return *r,
@@ -349,10 +326,7 @@ async fn delete(
     Path((_zid, id)): Path<(String, String)>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, &Method::DELETE);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, &Method::DELETE));
     let before = st.records.len();
     st.records.retain(|r| r.id != id);
     if st.records.len() == before {

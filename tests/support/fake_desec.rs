@@ -8,7 +8,7 @@
 //! before and after a write.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -18,7 +18,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{rrset_of, serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{FakeServer, Faults, Gate, Replies, RrsetStore, Rrsets};
+use crate::pass_gate;
 
 pub const TOKEN: &str = "desec-test-token";
 const PAGE: usize = 500;
@@ -27,44 +28,32 @@ const PAGE: usize = 500;
 pub struct DesecState {
     pub domain: String,
     /// (subname, type) -> (ttl, records)
-    pub rrsets: BTreeMap<(String, String), (u64, Vec<String>)>,
+    pub rrsets: Rrsets,
     /// Auth and fault injection switches and counters.
     pub gate: Faults,
     pub pages_served: u64,
 }
 
-pub struct FakeDesec {
-    pub url: String,
-    pub state: Arc<Mutex<DesecState>>,
-    _served: Served,
-}
+pub type FakeDesec = FakeServer<DesecState>;
 
 impl FakeDesec {
     pub fn start(domain: &str) -> FakeDesec {
-        let state = Arc::new(Mutex::new(DesecState {
+        let state = DesecState {
             domain: domain.to_string(),
             ..DesecState::default()
-        }));
+        };
         // The port is in the state: `Link` headers carry absolute URLs.
-        let served = serve(|port| {
+        FakeServer::serve(state, "/api/v1", |state, port| {
             Router::new()
                 .route("/api/v1/domains/{d}/rrsets/", get(list).patch(patch))
-                .with_state((state.clone(), port))
-        });
-        FakeDesec {
-            url: format!("http://127.0.0.1:{}/api/v1", served.port),
-            state,
-            _served: served,
-        }
+                .with_state((state, port))
+        })
     }
+}
 
-    /// (sorted records, ttl) of one RRset.
-    pub fn rrset(&self, subname: &str, rtype: &str) -> (Vec<String>, u64) {
-        rrset_of(&self.state.lock().expect("state").rrsets, subname, rtype)
-    }
-
-    pub fn count(&self) -> usize {
-        self.state.lock().expect("state").rrsets.len()
+impl RrsetStore for DesecState {
+    fn rrsets(&self) -> &Rrsets {
+        &self.rrsets
     }
 }
 
@@ -107,9 +96,7 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, false) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, false));
     if d != st.domain {
         return detail(StatusCode::NOT_FOUND, "Not found.");
     }
@@ -164,10 +151,7 @@ async fn patch(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if d != st.domain {
         return detail(StatusCode::NOT_FOUND, "Not found.");
     }

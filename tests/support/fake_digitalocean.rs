@@ -19,7 +19,8 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{query_num, serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies};
+use crate::pass_gate;
 
 pub const TOKEN: &str = "dop_v1_test-token";
 
@@ -45,43 +46,28 @@ pub struct DoState {
     pub max_page: u64,
 }
 
-pub struct FakeDigitalOcean {
-    pub url: String,
-    pub state: Arc<Mutex<DoState>>,
-    _served: Served,
-}
+pub type FakeDigitalOcean = FakeServer<DoState>;
 
 impl FakeDigitalOcean {
     pub fn start(domain: &str) -> FakeDigitalOcean {
-        let state = Arc::new(Mutex::new(DoState {
+        let state = DoState {
             domain: domain.to_string(),
             next_id: 1000,
             ..DoState::default()
-        }));
-        let served = serve(|_| {
+        };
+        let fake = FakeServer::serve(state, "/v2", |state, _| {
             Router::new()
                 .route("/v2/domains/{d}/records", get(list).post(create))
                 .route("/v2/domains/{d}/records/{id}", put(update).delete(remove))
-                .with_state(state.clone())
+                .with_state(state)
         });
         // `links.pages.next` carries absolute URLs.
-        let url = format!("http://127.0.0.1:{}/v2", served.port);
-        state.lock().expect("state").base = url.clone();
-        FakeDigitalOcean {
-            url,
-            state,
-            _served: served,
-        }
+        fake.lock().base = fake.url.clone();
+        fake
     }
 
     pub fn records(&self) -> Vec<Record> {
-        self.state
-            .lock()
-            .expect("state")
-            .records
-            .values()
-            .cloned()
-            .collect()
+        self.lock().records.values().cloned().collect()
     }
 
     /// The values (data, with priority/weight/port in front where set) and
@@ -220,14 +206,12 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, false) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, false));
     if d != st.domain {
         return not_found();
     }
-    let page: usize = query_num(&q, "page", 1).max(1);
-    let per_page: usize = query_num(&q, "per_page", 20).clamp(1, 200);
+    let asked = Page::asked(&q, 20).clamped(1, 200);
+    let (page, per_page) = (asked.number, asked.size);
     st.max_page = st.max_page.max(page as u64);
     // The documented filters: `type`, and `name` as a full name.
     let full = |n: &str| {
@@ -243,14 +227,13 @@ async fn list(
         .filter(|r| q.get("type").is_none_or(|t| *t == r.rtype))
         .filter(|r| q.get("name").is_none_or(|n| *n == full(&r.name)))
         .count();
-    let last = total.div_ceil(per_page).max(1);
-    let items: Vec<Value> = st
-        .records
-        .iter()
-        .filter(|(_, r)| q.get("type").is_none_or(|t| *t == r.rtype))
-        .filter(|(_, r)| q.get("name").is_none_or(|n| *n == full(&r.name)))
-        .skip((page - 1) * per_page)
-        .take(per_page)
+    let last = asked.last(total);
+    let items: Vec<Value> = asked
+        .of(st
+            .records
+            .iter()
+            .filter(|(_, r)| q.get("type").is_none_or(|t| *t == r.rtype))
+            .filter(|(_, r)| q.get("name").is_none_or(|n| *n == full(&r.name))))
         .map(|(id, r)| record_json(*id, r))
         .collect();
     let link = |p: usize| {
@@ -279,10 +262,7 @@ async fn create(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if d != st.domain {
         return not_found();
     }
@@ -310,10 +290,7 @@ async fn update(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if d != st.domain || !st.records.contains_key(&id) {
         return not_found();
     }
@@ -334,10 +311,7 @@ async fn remove(
     Path((d, id)): Path<(String, u64)>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if d != st.domain || st.records.remove(&id).is_none() {
         return not_found();
     }

@@ -7,7 +7,7 @@
 //! does. On demand: 429 with Retry-After, 500 before and after a write.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -17,7 +17,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{query_num, rrset_of, serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies, RrsetStore, Rrsets};
+use crate::pass_gate;
 
 pub const TOKEN: &str = "gandi-test-pat";
 
@@ -25,46 +26,35 @@ pub const TOKEN: &str = "gandi-test-pat";
 pub struct GandiState {
     pub fqdn: String,
     /// (rrset_name, type) -> (ttl, values as sent)
-    pub rrsets: BTreeMap<(String, String), (u64, Vec<String>)>,
+    pub rrsets: Rrsets,
     /// Auth and fault injection switches and counters.
     pub gate: Faults,
     pub max_page: u64,
 }
 
-pub struct FakeGandi {
-    pub url: String,
-    pub state: Arc<Mutex<GandiState>>,
-    _served: Served,
-}
+pub type FakeGandi = FakeServer<GandiState>;
 
 impl FakeGandi {
     pub fn start(fqdn: &str) -> FakeGandi {
-        let state = Arc::new(Mutex::new(GandiState {
+        let state = GandiState {
             fqdn: fqdn.to_string(),
             ..GandiState::default()
-        }));
-        let served = serve(|_| {
+        };
+        FakeServer::serve(state, "/v5/livedns", |state, _| {
             Router::new()
                 .route("/v5/livedns/domains/{d}/records", get(list))
                 .route(
                     "/v5/livedns/domains/{d}/records/{name}/{t}",
                     axum::routing::put(put).delete(delete),
                 )
-                .with_state(state.clone())
-        });
-        FakeGandi {
-            url: format!("http://127.0.0.1:{}/v5/livedns", served.port),
-            state,
-            _served: served,
-        }
+                .with_state(state)
+        })
     }
+}
 
-    pub fn rrset(&self, name: &str, t: &str) -> (Vec<String>, u64) {
-        rrset_of(&self.state.lock().expect("state").rrsets, name, t)
-    }
-
-    pub fn count(&self) -> usize {
-        self.state.lock().expect("state").rrsets.len()
+impl RrsetStore for GandiState {
+    fn rrsets(&self) -> &Rrsets {
+        &self.rrsets
     }
 }
 
@@ -132,9 +122,7 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, false) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, false));
     if d != st.fqdn {
         return err(
             StatusCode::NOT_FOUND,
@@ -142,15 +130,11 @@ async fn list(
             "The resource could not be found.",
         );
     }
-    let page: usize = query_num(&q, "page", 1).max(1);
-    let per_page: usize = query_num(&q, "per_page", 100).clamp(1, 100);
-    st.max_page = st.max_page.max(page as u64);
+    let page = Page::asked(&q, 100).clamped(1, 100);
+    st.max_page = st.max_page.max(page.number as u64);
     let total = st.rrsets.len();
-    let items: Vec<Value> = st
-        .rrsets
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
+    let items: Vec<Value> = page
+        .of(st.rrsets.iter())
         .map(|((n, t), (ttl, vals))| {
             let vals: Vec<String> = vals.iter().map(|v| relative(&d, t, v)).collect();
             json!({"rrset_name": n, "rrset_type": t, "rrset_ttl": ttl, "rrset_values": vals,
@@ -170,10 +154,7 @@ async fn put(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if d != st.fqdn {
         return err(
             StatusCode::NOT_FOUND,
@@ -221,10 +202,7 @@ async fn delete(
     Path((d, name, t)): Path<(String, String, String)>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if d != st.fqdn || st.rrsets.remove(&(name, t)).is_none() {
         return err(
             StatusCode::NOT_FOUND,

@@ -10,7 +10,7 @@
 //! Retry-After, 500 before and after a write.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -20,7 +20,8 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::fake_kit::{query_num, rrset_of, serve, Faults, Gate, Replies, Served};
+use crate::fake_kit::{FakeServer, Faults, Gate, Page, Replies, RrsetStore, Rrsets};
+use crate::pass_gate;
 
 pub const TOKEN: &str = "hetzner-cloud-test-token";
 
@@ -28,7 +29,7 @@ pub const TOKEN: &str = "hetzner-cloud-test-token";
 pub struct HetznerState {
     pub zone: String,
     /// (name, type) -> (ttl, values as sent)
-    pub rrsets: BTreeMap<(String, String), (u64, Vec<String>)>,
+    pub rrsets: Rrsets,
     /// Auth and fault injection switches and counters.
     pub gate: Faults,
     pub max_page: u64,
@@ -37,39 +38,28 @@ pub struct HetznerState {
     pub actions_polled: u64,
 }
 
-pub struct FakeHetzner {
-    pub url: String,
-    pub state: Arc<Mutex<HetznerState>>,
-    _served: Served,
-}
+pub type FakeHetzner = FakeServer<HetznerState>;
 
 impl FakeHetzner {
     pub fn start(zone: &str) -> FakeHetzner {
-        let state = Arc::new(Mutex::new(HetznerState {
+        let state = HetznerState {
             zone: zone.to_string(),
             ..HetznerState::default()
-        }));
-        let served = serve(|_| {
+        };
+        FakeServer::serve(state, "/v1", |state, _| {
             Router::new()
                 .route("/v1/zones/{z}/rrsets", get(list).post(create))
                 .route("/v1/zones/{z}/rrsets/{name}/{t}", delete(remove))
                 .route("/v1/zones/{z}/rrsets/{name}/{t}/actions/{a}", post(action))
                 .route("/v1/actions/{id}", get(get_action))
-                .with_state(state.clone())
-        });
-        FakeHetzner {
-            url: format!("http://127.0.0.1:{}/v1", served.port),
-            state,
-            _served: served,
-        }
+                .with_state(state)
+        })
     }
+}
 
-    pub fn rrset(&self, name: &str, t: &str) -> (Vec<String>, u64) {
-        rrset_of(&self.state.lock().expect("state").rrsets, name, t)
-    }
-
-    pub fn count(&self) -> usize {
-        self.state.lock().expect("state").rrsets.len()
+impl RrsetStore for HetznerState {
+    fn rrsets(&self) -> &Rrsets {
+        &self.rrsets
     }
 }
 
@@ -144,14 +134,12 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, false) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, false));
     if z != st.zone {
         return no_zone();
     }
-    let page: usize = query_num(&q, "page", 1).max(1);
-    let per_page: usize = query_num(&q, "per_page", 25);
+    let asked = Page::asked(&q, 25);
+    let (page, per_page) = (asked.number, asked.size);
     if !(1..=100).contains(&per_page) {
         return err(
             StatusCode::BAD_REQUEST,
@@ -161,12 +149,9 @@ async fn list(
     }
     st.max_page = st.max_page.max(page as u64);
     let total = st.rrsets.len();
-    let last_page = total.div_ceil(per_page).max(1);
-    let items: Vec<Value> = st
-        .rrsets
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
+    let last_page = asked.last(total);
+    let items: Vec<Value> = asked
+        .of(st.rrsets.iter())
         .map(|((n, t), (ttl, vals))| rrset_json(n, t, *ttl, vals))
         .collect();
     let next = (page < last_page).then_some(page + 1);
@@ -192,10 +177,7 @@ async fn create(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if z != st.zone {
         return no_zone();
     }
@@ -244,10 +226,7 @@ async fn remove(
     Path((z, name, t)): Path<(String, String, String)>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if z != st.zone {
         return no_zone();
     }
@@ -268,10 +247,7 @@ async fn action(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    let g = gate(&mut st, &headers, true);
-    if let Gate::Refuse(r) = g {
-        return r;
-    }
+    let g = pass_gate!(gate(&mut st, &headers, true));
     if z != st.zone {
         return no_zone();
     }
@@ -311,9 +287,7 @@ async fn action(
 
 async fn get_action(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<u64>) -> Response {
     let mut st = s.lock().expect("state");
-    if let Gate::Refuse(r) = gate(&mut st, &headers, false) {
-        return r;
-    }
+    pass_gate!(gate(&mut st, &headers, false));
     if id == 0 || id > st.next_action {
         return err(StatusCode::NOT_FOUND, "not_found", "action not found");
     }

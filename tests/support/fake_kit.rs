@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -36,6 +37,59 @@ pub fn serve(make: impl FnOnce(u16) -> Router) -> Served {
         let _ = axum::serve(listener, app).await;
     });
     Served { port, _rt: rt }
+}
+
+/// A running fake: the API's base URL (what polyzone's target is given),
+/// the state its handlers share, and its server.
+pub struct FakeServer<S> {
+    pub url: String,
+    pub state: Arc<Mutex<S>>,
+    _served: Served,
+}
+
+impl<S> FakeServer<S> {
+    /// Serves the router `routes(state, port)` builds over `state`; the
+    /// API's base URL is `http://127.0.0.1:PORT` followed by `base_path`.
+    pub fn serve(
+        state: S,
+        base_path: &str,
+        routes: impl FnOnce(Arc<Mutex<S>>, u16) -> Router,
+    ) -> FakeServer<S> {
+        let state = Arc::new(Mutex::new(state));
+        let served = serve(|port| routes(state.clone(), port));
+        FakeServer {
+            url: format!("http://127.0.0.1:{}{base_path}", served.port),
+            state,
+            _served: served,
+        }
+    }
+
+    /// The fake's state, for a test to read or set.
+    pub fn lock(&self) -> MutexGuard<'_, S> {
+        self.state.lock().expect("state")
+    }
+}
+
+/// RRsets keyed by (name, type): (ttl, values as sent).
+pub type Rrsets = BTreeMap<(String, String), (u64, Vec<String>)>;
+
+/// The state of a fake that stores RRsets keyed by (name, type), as the
+/// RRset-family providers do.
+pub trait RrsetStore {
+    /// (name, type) -> (ttl, values as sent)
+    fn rrsets(&self) -> &Rrsets;
+}
+
+impl<S: RrsetStore> FakeServer<S> {
+    /// The sorted values and the TTL of one RRset (see [`rrset_of`]).
+    pub fn rrset(&self, name: &str, rtype: &str) -> (Vec<String>, u64) {
+        rrset_of(self.lock().rrsets(), name, rtype)
+    }
+
+    /// How many RRsets the fake holds.
+    pub fn count(&self) -> usize {
+        self.lock().rrsets().len()
+    }
 }
 
 /// The switches and counters of a fake's gate.
@@ -67,6 +121,18 @@ pub enum Gate {
     /// Do the write, then answer 500.
     FailAfter,
     Refuse(Response),
+}
+
+/// The gate's verdict on a request (`Pass` or `FailAfter`); a refusal is
+/// returned from the handler as its answer.
+#[macro_export]
+macro_rules! pass_gate {
+    ($gate:expr) => {
+        match $gate {
+            $crate::fake_kit::Gate::Refuse(r) => return r,
+            verdict => verdict,
+        }
+    };
 }
 
 impl Faults {
@@ -104,13 +170,48 @@ pub fn query_num<T: FromStr>(q: &HashMap<String, String>, key: &str, default: T)
     q.get(key).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// A page a list request asks for: `page` (counted from 1) and
+/// `per_page` from its query string. Each fake bounds the size its own
+/// way (clamped, or refused).
+#[derive(Clone, Copy)]
+pub struct Page {
+    pub number: usize,
+    pub size: usize,
+}
+
+impl Page {
+    /// The page asked for: page 1 when `page` is absent, 0 or not a
+    /// number, `default_size` items when `per_page` is absent.
+    pub fn asked(q: &HashMap<String, String>, default_size: usize) -> Page {
+        Page {
+            number: query_num(q, "page", 1).max(1),
+            size: query_num(q, "per_page", default_size),
+        }
+    }
+
+    /// The same page with its size brought into `min..=max`.
+    pub fn clamped(self, min: usize, max: usize) -> Page {
+        Page {
+            size: self.size.clamp(min, max),
+            ..self
+        }
+    }
+
+    /// This page's items out of all of them.
+    pub fn of<I: Iterator>(self, items: I) -> impl Iterator<Item = I::Item> {
+        items.skip((self.number - 1) * self.size).take(self.size)
+    }
+
+    /// The number of the last page for `total` items (1 when there are
+    /// none).
+    pub fn last(self, total: usize) -> usize {
+        total.div_ceil(self.size).max(1)
+    }
+}
+
 /// The sorted values and the TTL of one RRset of a store keyed by (name,
 /// type); nothing and 0 if it is absent.
-pub fn rrset_of(
-    store: &BTreeMap<(String, String), (u64, Vec<String>)>,
-    name: &str,
-    rtype: &str,
-) -> (Vec<String>, u64) {
+pub fn rrset_of(store: &Rrsets, name: &str, rtype: &str) -> (Vec<String>, u64) {
     match store.get(&(name.to_string(), rtype.to_string())) {
         Some((ttl, values)) => {
             let mut values = values.clone();

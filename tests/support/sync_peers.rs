@@ -28,6 +28,31 @@ pub fn curl(args: &[&str]) -> (u16, String) {
     (code.trim().parse().unwrap_or(0), body.to_string())
 }
 
+/// Every line `dig +short` prints for `name rtype` at 127.0.0.1:`port`,
+/// sorted. dig's comment lines are kept: a timeout shows as a line, so it
+/// never passes for an empty answer.
+pub fn dig_short(port: u16, name: &str, rtype: &str) -> Vec<String> {
+    let o = Command::new("dig")
+        .args([
+            "+short",
+            "+norec",
+            "+time=1",
+            "+tries=1",
+            "@127.0.0.1",
+            "-p",
+        ])
+        .arg(port.to_string())
+        .args([name, rtype])
+        .output()
+        .expect("run dig");
+    let mut v: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
+
 /// A PowerDNS Authoritative server with its API.
 pub struct Pdns {
     child: Option<Child>,
@@ -201,28 +226,12 @@ impl Pdns {
         v["rrsets"].as_array().map_or(0, |a| a.len())
     }
 
-    /// `dig +short` against pdns's DNS port.
+    /// `dig +short` against pdns's DNS port, without dig's comment lines.
     pub fn dig(&self, name: &str, rtype: &str) -> Vec<String> {
-        let o = Command::new("dig")
-            .args([
-                "+short",
-                "+norec",
-                "+time=1",
-                "+tries=1",
-                "@127.0.0.1",
-                "-p",
-            ])
-            .arg(self.dns_port.to_string())
-            .args([name, rtype])
-            .output()
-            .expect("run dig");
-        let mut v: Vec<String> = String::from_utf8_lossy(&o.stdout)
-            .lines()
+        dig_short(self.dns_port, name, rtype)
+            .into_iter()
             .filter(|l| !l.starts_with(';') && !l.is_empty())
-            .map(str::to_string)
-            .collect();
-        v.sort();
-        v
+            .collect()
     }
 }
 

@@ -1,5 +1,5 @@
-//! A validating unbound on loopback that reaches one zone only at a
-//! polyzone server (stub zone), with the trust anchors a test gives it and,
+//! A validating unbound on loopback that reaches one zone (or a few) only
+//! at a polyzone server (stub zones), with the trust anchors a test gives it and,
 //! for servers on a simulated clock, that clock's time for checking
 //! signature inception and expiration (`val-override-date`). Its cache
 //! lives as long as the process: a test that wants a fresh view at every
@@ -31,9 +31,20 @@ impl Validator {
     /// validity, with no clock skew allowed: signatures must be valid at
     /// exactly that time.
     pub fn start(zone: &str, auth_port: u16, anchors: &[String], date: Option<&str>) -> Validator {
+        Self::start_for(&[zone], auth_port, anchors, date)
+    }
+
+    /// Like [`Validator::start`] for several zones, all served at
+    /// 127.0.0.1:`auth_port` (a parent and its children, say).
+    pub fn start_for(
+        zones: &[&str],
+        auth_port: u16,
+        anchors: &[String],
+        date: Option<&str>,
+    ) -> Validator {
         require("unbound");
         require("dig");
-        let zone = zone.trim_end_matches('.');
+        let zones: Vec<&str> = zones.iter().map(|z| z.trim_end_matches('.')).collect();
         let mut last_log = String::new();
         // A port from free_port() may be taken before unbound binds it.
         for _ in 0..5 {
@@ -57,10 +68,12 @@ impl Validator {
     val-log-level: 2
     num-threads: 1
     local-zone: "." refuse
-    local-zone: "{zone}." transparent
 "#,
                 d = dir.path().display()
             );
+            for zone in &zones {
+                conf.push_str(&format!("    local-zone: \"{zone}.\" transparent\n"));
+            }
             if let Some(date) = date {
                 conf.push_str(&format!(
                     "    val-override-date: \"{date}\"\n    val-sig-skew-min: 0\n    val-sig-skew-max: 0\n"
@@ -69,9 +82,12 @@ impl Validator {
             for a in anchors {
                 conf.push_str(&format!("    trust-anchor: \"{a}\"\n"));
             }
-            conf.push_str(&format!(
-                "stub-zone:\n    name: \"{zone}.\"\n    stub-addr: 127.0.0.1@{auth_port}\nremote-control:\n    control-enable: no\n"
-            ));
+            for zone in &zones {
+                conf.push_str(&format!(
+                    "stub-zone:\n    name: \"{zone}.\"\n    stub-addr: 127.0.0.1@{auth_port}\n"
+                ));
+            }
+            conf.push_str("remote-control:\n    control-enable: no\n");
             let path = dir.path().join("unbound.conf");
             std::fs::write(&path, conf).expect("write unbound.conf");
             let log = std::fs::File::create(dir.path().join("unbound.log")).expect("log");
@@ -134,12 +150,17 @@ pub fn status(out: &str) -> (String, bool) {
         .and_then(|s| s.split(',').next())
         .unwrap_or("none")
         .to_string();
-    let ad = out
-        .split(";; flags: ")
+    let ad = flags(out).iter().any(|f| f == "ad");
+    (rcode, ad)
+}
+
+/// The header flags of a dig reply (`qr`, `aa`, `ad`, ...).
+pub fn flags(out: &str) -> Vec<String> {
+    out.split(";; flags: ")
         .nth(1)
         .and_then(|s| s.split(';').next())
         .unwrap_or("")
         .split_whitespace()
-        .any(|f| f == "ad");
-    (rcode, ad)
+        .map(str::to_string)
+        .collect()
 }
