@@ -535,7 +535,7 @@ impl std::str::FromStr for Name {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -560,21 +560,23 @@ mod tests {
         assert!(Name::parse("\\256", Some(&origin)).is_err());
     }
 
+    /// The RFC 4034 §6.1 example names, in canonical order (also the
+    /// order test of the canonical keys in `ordered`).
+    pub(crate) const RFC4034_ORDER: &[&str] = &[
+        "example",
+        "a.example",
+        "yljkjljk.a.example",
+        "Z.a.example",
+        "zABC.a.EXAMPLE",
+        "z.example",
+        "\\001.z.example",
+        "*.z.example",
+        "\\200.z.example",
+    ];
+
     #[test]
     fn canonical_order_rfc4034_example() {
-        // RFC 4034 §6.1 example, in order.
-        let ordered = [
-            "example",
-            "a.example",
-            "yljkjljk.a.example",
-            "Z.a.example",
-            "zABC.a.EXAMPLE",
-            "z.example",
-            "\\001.z.example",
-            "*.z.example",
-            "\\200.z.example",
-        ];
-        for w in ordered.windows(2) {
+        for w in RFC4034_ORDER.windows(2) {
             assert!(n(w[0]) < n(w[1]), "{} < {}", w[0], w[1]);
         }
     }
