@@ -144,6 +144,29 @@ pub(super) struct NewRecord<'a> {
     pub other: &'a [u8],
 }
 
+impl<'a> NewRecord<'a> {
+    /// The record of a message signed at `now` without an error: default
+    /// fudge, no other data (requests and each message of a stream).
+    pub(super) fn signed(
+        key_name: &'a Name,
+        algorithm: &'a Name,
+        now: u64,
+        mac: &'a [u8],
+        original_id: u16,
+    ) -> Self {
+        NewRecord {
+            key_name,
+            algorithm,
+            time_signed: now,
+            fudge: super::DEFAULT_FUDGE,
+            mac,
+            original_id,
+            error: 0,
+            other: &[],
+        }
+    }
+}
+
 /// Size on the wire of a TSIG record (owner uncompressed).
 pub(super) fn record_len(key_name: &Name, algorithm: &Name, mac: usize, other: usize) -> usize {
     key_name.as_wire().len() + 10 + algorithm.as_wire().len() + 16 + mac + other
