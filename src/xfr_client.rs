@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::rdata::{read_rdata, Class, RType};
 use crate::server::tsig::{self, TsigKey, TsigStreamVerifier};
 use crate::wire::builder::MessageBuilder;
-use crate::wire::message::{flags, skip_name, HEADER_LEN};
+use crate::wire::message::{flags, read_name, skip_name, HEADER_LEN};
 use crate::zone::name::Name;
 use crate::zone::record::Record;
 use crate::zone::version::soa_fields;
@@ -188,26 +188,4 @@ fn read_answers(
         });
     }
     Ok(false)
-}
-
-/// Reads a possibly compressed name; returns it and the offset after its
-/// in-line part. [`skip_name`] checks the structure first (backward
-/// pointers only, 255 octets at most), so the walk ends.
-fn read_name(msg: &[u8], pos: usize) -> Option<(Name, usize)> {
-    let next = skip_name(msg, pos)?;
-    let mut wire = Vec::with_capacity(64);
-    let mut cur = pos;
-    for _ in 0..=256 {
-        let len = *msg.get(cur)? as usize;
-        if len & 0xC0 == 0xC0 {
-            cur = ((len & 0x3F) << 8) | *msg.get(cur + 1)? as usize;
-            continue;
-        }
-        wire.extend_from_slice(msg.get(cur..cur + 1 + len)?);
-        if len == 0 {
-            return Name::from_wire(&wire).ok().map(|n| (n, next));
-        }
-        cur += 1 + len;
-    }
-    None
 }

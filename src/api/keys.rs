@@ -11,8 +11,10 @@ use serde_json::{json, Value};
 
 use super::errors::{Body, ErrorBody};
 use super::{engine_call, zone_for, ApiError, ApiState, Caller};
-use crate::commit::CommitError;
+use crate::commit::{CommitError, Engine};
 use crate::dnssec::kasp::RollKind;
+use crate::dnssec::SignedZone;
+use crate::zone::name::Name;
 
 /// The DNSSEC routes (merged into the main router).
 pub fn routes() -> Router<Arc<ApiState>> {
@@ -40,9 +42,9 @@ pub struct DsSeenBody {
 /// Runs `f` on the zone's signing state under its lock, then commits a
 /// full signing pass (the key records changed).
 fn with_signed_zone<T>(
-    engine: &crate::commit::Engine,
-    zone: &crate::zone::name::Name,
-    f: impl FnOnce(&mut crate::dnssec::SignedZone) -> Result<T, String>,
+    engine: &Engine,
+    zone: &Name,
+    f: impl FnOnce(&mut SignedZone) -> Result<T, String>,
 ) -> Result<(T, u32), CommitError> {
     engine.zone(zone)?;
     let state = engine
@@ -59,6 +61,51 @@ fn with_signed_zone<T>(
     Ok((out, serial))
 }
 
+/// Runs `step` on the signed `zone` (access already checked) off the async
+/// threads, as [`with_signed_zone`] does; returns its result and the serial
+/// of the signing pass after it.
+async fn signed_step<T: Send + 'static>(
+    state: &ApiState,
+    zone: Name,
+    step: impl FnOnce(&Engine, &Name, &mut SignedZone) -> Result<T, String> + Send + 'static,
+) -> Result<(T, u32), ApiError> {
+    let engine = state.engine.clone();
+    engine_call(move || with_signed_zone(&engine, &zone, |s| step(&engine, &zone, s))).await
+}
+
+/// The error answers every key step below documents (all but `list`,
+/// whose 403 reads differently). Only for the OpenAPI document: the
+/// answers themselves are `ApiError`s.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // documentation only, never built
+enum StepErrors {
+    #[response(status = 401, description = "No or unknown token")]
+    Unauthorized(ErrorBody),
+    #[response(status = 403, description = "The token may not write the zone")]
+    Forbidden(ErrorBody),
+    #[response(status = 404, description = "Zone not served here")]
+    NotServed(ErrorBody),
+    #[response(
+        status = 409,
+        description = "The zone is not signed, or the step does not apply now"
+    )]
+    NotNow(ErrorBody),
+    #[response(status = 422, description = "Invalid zone name or body")]
+    Invalid(ErrorBody),
+    #[response(status = 429, description = "Over the token's rate")]
+    OverRate(ErrorBody),
+}
+
+/// What a step with a JSON body adds to [`StepErrors`].
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // documentation only, never built
+enum BodyErrors {
+    #[response(status = 413, description = "Body too large")]
+    TooLarge(ErrorBody),
+    #[response(status = 415, description = "Not JSON")]
+    NotJson(ErrorBody),
+}
+
 /// Starts a ZSK, KSK or CSK rollover now.
 #[utoipa::path(post, path = "/api/v1/zones/{zone}/keys/rollover", tag = "dnssec",
     security(("bearer" = [])),
@@ -66,14 +113,8 @@ fn with_signed_zone<T>(
     request_body = RolloverBody,
     responses(
         (status = 200, description = "The new key's tag and the serial that publishes it", body = Object),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
-        (status = 403, description = "The token may not write the zone", body = ErrorBody),
-        (status = 404, description = "Zone not served here", body = ErrorBody),
-        (status = 409, description = "The zone is not signed, or the step does not apply now", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid zone name or body", body = ErrorBody),
-        (status = 429, description = "Over the token's rate", body = ErrorBody),
+        StepErrors,
+        BodyErrors,
     ))]
 pub async fn rollover(
     State(state): State<Arc<ApiState>>,
@@ -93,12 +134,9 @@ pub async fn rollover(
             ))
         }
     };
-    let engine = state.engine.clone();
-    let (tag, serial) = engine_call(move || {
+    let (tag, serial) = signed_step(&state, zone, move |engine, zone, s| {
         let now = engine.dnssec().clock.now();
-        with_signed_zone(&engine, &zone, |s| {
-            crate::signing::start_roll(&engine, &zone, s, kind, now)
-        })
+        crate::signing::start_roll(engine, zone, s, kind, now)
     })
     .await?;
     Ok(Json(json!({ "new_key": tag, "serial": serial })))
@@ -111,14 +149,8 @@ pub async fn rollover(
     request_body = DsSeenBody,
     responses(
         (status = 200, description = "The serial that records it", body = Object),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
-        (status = 403, description = "The token may not write the zone", body = ErrorBody),
-        (status = 404, description = "Zone not served here", body = ErrorBody),
-        (status = 409, description = "The zone is not signed, or the step does not apply now", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid zone name or body", body = ErrorBody),
-        (status = 429, description = "Over the token's rate", body = ErrorBody),
+        StepErrors,
+        BodyErrors,
     ))]
 pub async fn ds_seen(
     State(state): State<Arc<ApiState>>,
@@ -127,11 +159,8 @@ pub async fn ds_seen(
     Body(body): Body<DsSeenBody>,
 ) -> Result<Json<Value>, ApiError> {
     let zone = zone_for(&state, &caller, &zone, true)?;
-    let engine = state.engine.clone();
-    let ((), serial) = engine_call(move || {
-        with_signed_zone(&engine, &zone, |s| {
-            crate::signing::ds_seen(&engine, &zone, s, body.tag)
-        })
+    let ((), serial) = signed_step(&state, zone, move |engine, zone, s| {
+        crate::signing::ds_seen(engine, zone, s, body.tag)
     })
     .await?;
     Ok(Json(json!({ "serial": serial })))
@@ -228,12 +257,7 @@ pub async fn list(
     params(("zone" = String, Path, description = "Zone apex")),
     responses(
         (status = 200, description = "The new serial", body = Object),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
-        (status = 403, description = "The token may not write the zone", body = ErrorBody),
-        (status = 404, description = "Zone not served here", body = ErrorBody),
-        (status = 409, description = "The zone is not signed, or the step does not apply now", body = ErrorBody),
-        (status = 422, description = "Invalid zone name or body", body = ErrorBody),
-        (status = 429, description = "Over the token's rate", body = ErrorBody),
+        StepErrors,
     ))]
 pub async fn resign(
     State(state): State<Arc<ApiState>>,
@@ -253,12 +277,7 @@ pub async fn resign(
     params(("zone" = String, Path, description = "Zone apex")),
     responses(
         (status = 200, description = "The serial that publishes CDS/CDNSKEY delete", body = Object),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
-        (status = 403, description = "The token may not write the zone", body = ErrorBody),
-        (status = 404, description = "Zone not served here", body = ErrorBody),
-        (status = 409, description = "The zone is not signed, or the step does not apply now", body = ErrorBody),
-        (status = 422, description = "Invalid zone name or body", body = ErrorBody),
-        (status = 429, description = "Over the token's rate", body = ErrorBody),
+        StepErrors,
     ))]
 pub async fn unsign(
     State(state): State<Arc<ApiState>>,
@@ -266,12 +285,6 @@ pub async fn unsign(
     Path(zone): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let zone = zone_for(&state, &caller, &zone, true)?;
-    let engine = state.engine.clone();
-    let ((), serial) = engine_call(move || {
-        with_signed_zone(&engine, &zone, |s| {
-            crate::signing::unsign(&engine, &zone, s)
-        })
-    })
-    .await?;
+    let ((), serial) = signed_step(&state, zone, crate::signing::unsign).await?;
     Ok(Json(json!({ "serial": serial })))
 }

@@ -103,7 +103,7 @@ pub fn check(current: &ZoneVersion, changes: &[Touched<'_>]) -> Result<(), ApiEr
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::rdata::Class;
     use crate::zone::builder::ZoneBuilder;
@@ -113,12 +113,22 @@ mod tests {
         s.parse().expect("name")
     }
 
-    fn zone() -> ZoneVersion {
+    /// example.com: its SOA, then `recs` (owner, type, rdata), all with
+    /// TTL 300, through the zone builder (the zone rules hold).
+    pub(in crate::api) fn example_zone(recs: &[(&str, RType, Vec<u8>)]) -> ZoneVersion {
         let apex = name("example.com");
         let mut b = ZoneBuilder::new(apex.clone(), Class::IN);
         let soa = crate::rdata::from_str(RType::SOA, "ns1 host 1 2 3 4 5", &apex).expect("soa");
-        let recs = [
-            ("example.com", RType::SOA, soa),
+        b.add(Record::new(apex, RType::SOA, 300, soa)).expect("soa");
+        for (o, t, rd) in recs {
+            b.add(Record::new(name(o), *t, 300, rd.clone()))
+                .expect("add");
+        }
+        b.finish().expect("zone")
+    }
+
+    fn zone() -> ZoneVersion {
+        example_zone(&[
             (
                 "example.com",
                 RType::NS,
@@ -131,11 +141,7 @@ mod tests {
                 RType::CNAME,
                 name("www.example.com").as_wire().to_vec(),
             ),
-        ];
-        for (o, t, rd) in recs {
-            b.add(Record::new(name(o), t, 300, rd)).expect("add");
-        }
-        b.finish().expect("zone")
+        ])
     }
 
     fn change(owner: &Name, rtype: RType, records: usize) -> Touched<'_> {

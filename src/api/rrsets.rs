@@ -438,8 +438,7 @@ fn parse_type(text: &str, field: &str) -> Result<RType, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rdata::Class;
-    use crate::zone::builder::ZoneBuilder;
+    use crate::api::rrset_rules::tests::example_zone;
     use crate::zone::serial::SerialPolicy;
 
     fn name(s: &str) -> Name {
@@ -447,19 +446,11 @@ mod tests {
     }
 
     fn zone() -> ZoneVersion {
-        let apex = name("example.com");
-        let mut b = ZoneBuilder::new(apex.clone(), Class::IN);
-        let soa = crate::rdata::from_str(RType::SOA, "ns1 host 1 2 3 4 5", &apex).expect("soa");
-        let recs = [
-            ("example.com", RType::SOA, soa),
+        example_zone(&[
             ("example.com", RType::NS, rdata(RType::NS)),
             ("www.example.com", RType::A, rdata(RType::A)),
             ("alias.example.com", RType::CNAME, rdata(RType::CNAME)),
-        ];
-        for (o, t, rd) in recs {
-            b.add(Record::new(name(o), t, 300, rd)).expect("add");
-        }
-        b.finish().expect("zone")
+        ])
     }
 
     fn rdata(t: RType) -> Vec<u8> {

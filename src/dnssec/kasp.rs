@@ -221,21 +221,10 @@ impl KaspState {
         if self.rolls.iter().any(Roll::is_zsk) {
             return Err(KaspError::Busy("ZSK"));
         }
-        let old = self
-            .keys
-            .iter()
-            .find(|k| k.role == Role::Zsk && k.signing)
-            .map(|k| k.tag)
-            .ok_or(KaspError::NoActive("ZSK"))?;
-        self.keys.push(KeyUse {
-            tag: new,
-            role: Role::Zsk,
-            published: true,
-            signing: false,
-            cds: false,
-            active_since: None,
-        });
-        let at = now + policy.dnskey_ttl as u64 + policy.propagation_delay;
+        let old = self.active_tag("ZSK", |k| k.role == Role::Zsk && k.signing)?;
+        // Published only: it signs once the roll takes over.
+        self.publish_new(new, Role::Zsk, false, None);
+        let at = dnskey_propagated(policy, now);
         self.rolls.push(Roll::ZskPublished { new, old, at });
         Ok(())
     }
@@ -245,21 +234,12 @@ impl KaspState {
         if self.rolls.iter().any(|r| !r.is_zsk()) {
             return Err(KaspError::Busy("KSK"));
         }
-        let old = self
-            .keys
-            .iter()
-            .find(|k| matches!(k.role, Role::Ksk | Role::Csk) && k.signing && k.published)
-            .map(|k| k.tag)
-            .ok_or(KaspError::NoActive("KSK"))?;
-        self.keys.push(KeyUse {
-            tag: new,
-            role: Role::Ksk,
-            published: true,
-            signing: true,
-            cds: false,
-            active_since: Some(now),
-        });
-        let at = now + policy.dnskey_ttl as u64 + policy.propagation_delay;
+        let old = self.active_tag("KSK", |k| {
+            matches!(k.role, Role::Ksk | Role::Csk) && k.signing && k.published
+        })?;
+        // Signs the key set from now on, so its lifetime starts now.
+        self.publish_new(new, Role::Ksk, true, Some(now));
+        let at = dnskey_propagated(policy, now);
         self.rolls.push(Roll::KskPublished { new, old, at });
         Ok(())
     }
@@ -270,25 +250,39 @@ impl KaspState {
         if !self.rolls.is_empty() {
             return Err(KaspError::Busy("CSK"));
         }
-        let old = self
-            .keys
-            .iter()
-            .find(|k| k.role == Role::Csk && k.signing && k.published)
-            .map(|k| k.tag)
-            .ok_or(KaspError::NoActive("CSK"))?;
+        let old = self.active_tag("CSK", |k| k.role == Role::Csk && k.signing && k.published)?;
         // Role `Ksk` until activation: the signer lets it sign the key
-        // set only.
-        self.keys.push(KeyUse {
-            tag: new,
-            role: Role::Ksk,
-            published: true,
-            signing: true,
-            cds: false,
-            active_since: None,
-        });
-        let at = now + policy.dnskey_ttl as u64 + policy.propagation_delay;
+        // set only. Its lifetime starts when it takes over as CSK.
+        self.publish_new(new, Role::Ksk, true, None);
+        let at = dnskey_propagated(policy, now);
         self.rolls.push(Roll::CskPublished { new, old, at });
         Ok(())
+    }
+
+    /// The tag of the first key `is_active` picks: the one a roll of
+    /// `what` replaces.
+    fn active_tag(
+        &self,
+        what: &'static str,
+        is_active: impl Fn(&KeyUse) -> bool,
+    ) -> Result<u16, KaspError> {
+        self.keys
+            .iter()
+            .find(|k| is_active(k))
+            .map(|k| k.tag)
+            .ok_or(KaspError::NoActive(what))
+    }
+
+    /// Adds the new key of a roll, published (its CDS comes later).
+    fn publish_new(&mut self, tag: u16, role: Role, signing: bool, active_since: Option<u64>) {
+        self.keys.push(KeyUse {
+            tag,
+            role,
+            published: true,
+            signing,
+            cds: false,
+            active_since,
+        });
     }
 
     /// The parent serves the DS of `tag`.
@@ -434,6 +428,12 @@ impl KaspState {
             .filter_map(|k| k.active_since.map(|t| t + policy.zsk_lifetime))
             .min()
     }
+}
+
+/// When a DNSKEY set published at `now` has reached every cache and
+/// secondary: its TTL plus the propagation delay.
+fn dnskey_propagated(policy: &Policy, now: u64) -> u64 {
+    now + policy.dnskey_ttl as u64 + policy.propagation_delay
 }
 
 #[cfg(test)]

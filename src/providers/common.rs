@@ -1,7 +1,8 @@
-//! Pieces every JSON provider would otherwise write again: reading the
-//! target's secret, an authenticated JSON request, the 404 that means "no
-//! such zone", a JSON GET, names relative to the apex, the deletes-first order of a
-//! batch, page-numbered reads, and the read of an RRset-shaped answer.
+//! Pieces every provider would otherwise write again: the common part of
+//! the type lists, reading the target's secret, an authenticated JSON
+//! request, the 404 that means "no such zone", a JSON GET, names relative
+//! to the apex, the deletes-first order of a batch, page-numbered reads,
+//! and the read of an RRset-shaped answer.
 //!
 //! What differs between providers (the auth header, the apex marker, when
 //! paging ends) is a parameter here, so each provider file still says
@@ -12,10 +13,28 @@ use std::future::Future;
 use serde::de::DeserializeOwned;
 
 use super::http::Http;
-use super::{parse_values, Change, ProviderError, ReadResult};
+use super::{parse_values, Change, ProviderError, ReadResult, COMMON_TYPES};
 use crate::rdata::RType;
 use crate::sync::target::TargetConfig;
 use crate::zone::name::{Name, NameError};
+
+/// [`COMMON_TYPES`] followed by a provider's `extra` types, for its
+/// `const` type list; `N` is the total (a mismatch fails the build).
+pub const fn with_common<const N: usize>(extra: &[RType]) -> [RType; N] {
+    assert!(COMMON_TYPES.len() + extra.len() == N);
+    let mut out = [RType(0); N];
+    let mut i = 0;
+    while i < COMMON_TYPES.len() {
+        out[i] = COMMON_TYPES[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < extra.len() {
+        out[i + j] = extra[j];
+        j += 1;
+    }
+    out
+}
 
 /// The target's API secret (`api_key_env` / `api_key_file`), which it must
 /// have. `label` names the secret in a read error; `missing` is the whole
@@ -223,6 +242,14 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_common_appends_extra() {
+        const EXTRA: &[RType] = &[RType::LOC, RType::URI];
+        let all = with_common::<{ COMMON_TYPES.len() + EXTRA.len() }>(EXTRA);
+        assert_eq!(&all[..COMMON_TYPES.len()], COMMON_TYPES);
+        assert_eq!(&all[COMMON_TYPES.len()..], EXTRA);
+    }
 
     #[test]
     fn relative_names_round_trip() {

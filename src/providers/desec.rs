@@ -12,29 +12,18 @@ use serde_json::json;
 
 use super::common::{
     add_relative_rrset, base_url, linked_pages, no_zone_on_404, plain_lower, relative_name,
-    required_secret, Auth,
+    required_secret, with_common, Auth,
 };
 use super::http::Http;
-use super::{BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle};
+use super::{
+    BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle, COMMON_TYPES,
+};
 use crate::rdata::RType;
 use crate::sync::target::TargetConfig;
 use crate::zone::name::Name;
 
-const TYPES: &[RType] = &[
-    RType::A,
-    RType::AAAA,
-    RType::CNAME,
-    RType::MX,
-    RType::NS,
-    RType::TXT,
-    RType::SRV,
-    RType::CAA,
-    RType::PTR,
-    RType::NAPTR,
-    RType::SSHFP,
-    RType::TLSA,
-    RType::DS,
-    RType::SPF,
+/// What deSEC takes beyond [`COMMON_TYPES`].
+const EXTRA_TYPES: &[RType] = &[
     RType::LOC,
     RType::URI,
     RType::DNAME,
@@ -44,6 +33,7 @@ const TYPES: &[RType] = &[
     RType::SMIMEA,
     RType::CERT,
 ];
+const TYPES: &[RType] = &with_common::<{ COMMON_TYPES.len() + EXTRA_TYPES.len() }>(EXTRA_TYPES);
 
 /// A deSEC account.
 pub struct Desec {

@@ -31,6 +31,7 @@ use super::http::Http;
 use super::per_record::{forget, plan, remember, Gather, Plan, RecordIds};
 use super::{BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle};
 use crate::rdata::RType;
+use crate::sync::desired::txt_octets;
 use crate::sync::rrset::RRsetKey;
 use crate::sync::target::TargetConfig;
 use crate::zone::name::Name;
@@ -373,14 +374,7 @@ fn quote_raw(raw: &str) -> String {
 
 /// A TXT rdata's strings joined into one raw value.
 fn join_raw(rd: &[u8]) -> String {
-    let mut joined = Vec::with_capacity(rd.len());
-    let mut rest = rd;
-    while let Some((&len, tail)) = rest.split_first() {
-        let len = usize::from(len).min(tail.len());
-        joined.extend_from_slice(&tail[..len]);
-        rest = &tail[len..];
-    }
-    String::from_utf8_lossy(&joined).into_owned()
+    String::from_utf8_lossy(&txt_octets(rd)).into_owned()
 }
 
 /// The JSON of one record value.

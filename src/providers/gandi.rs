@@ -12,33 +12,19 @@ use serde_json::json;
 
 use super::common::{
     add_relative_rrset, base_url, deletes_first, get_json, gone_is_ok, no_zone_on_404,
-    numbered_pages, plain_lower, relative_name, required_secret, Auth, Page,
+    numbered_pages, plain_lower, relative_name, required_secret, with_common, Auth, Page,
 };
 use super::http::Http;
-use super::{BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle};
+use super::{
+    BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle, COMMON_TYPES,
+};
 use crate::rdata::RType;
 use crate::sync::target::TargetConfig;
 use crate::zone::name::Name;
 
-const TYPES: &[RType] = &[
-    RType::A,
-    RType::AAAA,
-    RType::CNAME,
-    RType::MX,
-    RType::NS,
-    RType::TXT,
-    RType::SRV,
-    RType::CAA,
-    RType::PTR,
-    RType::NAPTR,
-    RType::SSHFP,
-    RType::TLSA,
-    RType::DS,
-    RType::SPF,
-    RType::LOC,
-    RType::DNAME,
-    RType::HINFO,
-];
+/// What Gandi takes beyond [`COMMON_TYPES`].
+const EXTRA_TYPES: &[RType] = &[RType::LOC, RType::DNAME, RType::HINFO];
+const TYPES: &[RType] = &with_common::<{ COMMON_TYPES.len() + EXTRA_TYPES.len() }>(EXTRA_TYPES);
 const PER_PAGE: usize = 100;
 
 /// A Gandi account (personal access token).

@@ -8,30 +8,18 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::common::{deletes_first, get_json, no_zone_on_404, required_secret, Auth};
+use super::common::{deletes_first, get_json, no_zone_on_404, required_secret, with_common, Auth};
 use super::http::Http;
 use super::{
     parse_values, BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle,
+    COMMON_TYPES,
 };
 use crate::rdata::RType;
 use crate::sync::target::TargetConfig;
 use crate::zone::name::Name;
 
-const TYPES: &[RType] = &[
-    RType::A,
-    RType::AAAA,
-    RType::CNAME,
-    RType::MX,
-    RType::NS,
-    RType::TXT,
-    RType::SRV,
-    RType::CAA,
-    RType::PTR,
-    RType::NAPTR,
-    RType::SSHFP,
-    RType::TLSA,
-    RType::DS,
-    RType::SPF,
+/// What PowerDNS takes beyond [`COMMON_TYPES`].
+const EXTRA_TYPES: &[RType] = &[
     RType::LOC,
     RType::URI,
     RType::DNAME,
@@ -47,6 +35,7 @@ const TYPES: &[RType] = &[
     RType::CDS,
     RType::CDNSKEY,
 ];
+const TYPES: &[RType] = &with_common::<{ COMMON_TYPES.len() + EXTRA_TYPES.len() }>(EXTRA_TYPES);
 
 /// A PowerDNS server.
 pub struct PowerDns {

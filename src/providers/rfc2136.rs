@@ -12,30 +12,18 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::common::required_secret;
+use super::common::{required_secret, with_common};
 use super::{
     parse_values, BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle,
+    COMMON_TYPES,
 };
 use crate::rdata::RType;
 use crate::server::tsig::{sign_request, verify_response, StreamStep, TsigKey, TsigStreamVerifier};
 use crate::sync::target::TargetConfig;
 use crate::zone::name::Name;
 
-const TYPES: &[RType] = &[
-    RType::A,
-    RType::AAAA,
-    RType::CNAME,
-    RType::MX,
-    RType::NS,
-    RType::TXT,
-    RType::SRV,
-    RType::CAA,
-    RType::PTR,
-    RType::NAPTR,
-    RType::SSHFP,
-    RType::TLSA,
-    RType::DS,
-    RType::SPF,
+/// What a primary takes beyond [`COMMON_TYPES`].
+const EXTRA_TYPES: &[RType] = &[
     RType::LOC,
     RType::URI,
     RType::DNAME,
@@ -49,6 +37,7 @@ const TYPES: &[RType] = &[
     RType::CDS,
     RType::CDNSKEY,
 ];
+const TYPES: &[RType] = &with_common::<{ COMMON_TYPES.len() + EXTRA_TYPES.len() }>(EXTRA_TYPES);
 
 /// A primary that takes UPDATEs.
 pub struct Rfc2136 {

@@ -15,33 +15,19 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use tokio::sync::Mutex;
 
-use super::common::{base_url, required_secret};
+use super::common::{base_url, required_secret, with_common};
 use super::http::Http;
 use super::{
     parse_values, BoxFuture, Capabilities, Change, Provider, ProviderError, ReadResult, TxtStyle,
+    COMMON_TYPES,
 };
 use crate::rdata::RType;
 use crate::sync::target::TargetConfig;
 use crate::zone::name::Name;
 
-const TYPES: &[RType] = &[
-    RType::A,
-    RType::AAAA,
-    RType::CNAME,
-    RType::MX,
-    RType::NS,
-    RType::TXT,
-    RType::SRV,
-    RType::CAA,
-    RType::PTR,
-    RType::NAPTR,
-    RType::SPF,
-    RType::DS,
-    RType::SSHFP,
-    RType::TLSA,
-    RType::SVCB,
-    RType::HTTPS,
-];
+/// What Route 53 takes beyond [`COMMON_TYPES`].
+const EXTRA_TYPES: &[RType] = &[RType::SVCB, RType::HTTPS];
+const TYPES: &[RType] = &with_common::<{ COMMON_TYPES.len() + EXTRA_TYPES.len() }>(EXTRA_TYPES);
 
 /// Values per request at most (UPSERT counts double, see module doc).
 const MAX_VALUES: usize = 1000;

@@ -14,6 +14,7 @@
 //! the truth about such a zone.
 
 use crate::rdata::RType;
+use crate::zone::name::{label_count_wire, strip_left_wire};
 use crate::zone::node::Node;
 use crate::zone::nsec3::{self, Hash, Nsec3Params};
 use crate::zone::ordered::DenialIndex;
@@ -25,31 +26,6 @@ pub(crate) struct Chain<'a> {
     index: &'a DenialIndex,
     /// Set when the zone denies with NSEC3 (apex NSEC3PARAM and a chain).
     nsec3: Option<Nsec3Params<'a>>,
-}
-
-/// The wire name after dropping `n` leftmost labels.
-fn strip(wire: &[u8], n: usize) -> &[u8] {
-    let mut pos = 0usize;
-    for _ in 0..n {
-        match wire.get(pos) {
-            Some(&0) | None => break,
-            Some(&len) => pos += 1 + len as usize,
-        }
-    }
-    &wire[pos.min(wire.len())..]
-}
-
-fn label_count(wire: &[u8]) -> usize {
-    let mut pos = 0usize;
-    let mut n = 0usize;
-    while let Some(&len) = wire.get(pos) {
-        if len == 0 {
-            break;
-        }
-        n += 1;
-        pos += 1 + len as usize;
-    }
-    n
 }
 
 /// `*.` + `name` in a stack buffer; `None` when too long.
@@ -116,10 +92,10 @@ impl<'a> Chain<'a> {
     /// The closest encloser of a name that does not exist: its longest
     /// existing ancestor (a suffix of `lc`).
     fn closest_encloser<'n>(&self, lc: &'n [u8]) -> &'n [u8] {
-        let rel = label_count(lc).saturating_sub(self.v.apex_labels());
-        let mut ce = strip(lc, rel);
+        let rel = label_count_wire(lc).saturating_sub(self.v.apex_labels());
+        let mut ce = strip_left_wire(lc, rel);
         for k in (1..rel).rev() {
-            let suffix = strip(lc, k);
+            let suffix = strip_left_wire(lc, k);
             if self.v.find(suffix).is_none() {
                 break;
             }
@@ -137,14 +113,14 @@ impl<'a> Chain<'a> {
         lc: &'n [u8],
         from: &'n [u8],
     ) -> (&'n [u8], Option<&'a Node>, &'n [u8]) {
-        let total = label_count(lc);
+        let total = label_count_wire(lc);
         let apex = self.v.apex_labels();
-        let mut labels = label_count(from);
+        let mut labels = label_count_wire(from);
         loop {
-            let cand = strip(lc, total - labels);
+            let cand = strip_left_wire(lc, total - labels);
             let m = self.nsec3_match(p, cand);
             if m.is_some() || labels <= apex {
-                let next_closer = strip(lc, total.saturating_sub(labels + 1));
+                let next_closer = strip_left_wire(lc, total.saturating_sub(labels + 1));
                 return (cand, m, next_closer);
             }
             labels -= 1;
@@ -192,7 +168,7 @@ impl<'a> Chain<'a> {
                     add(out, Some(m));
                     return;
                 }
-                let parent = strip(lc, 1);
+                let parent = strip_left_wire(lc, 1);
                 let (_, m, next_closer) = self.closest_provable(&p, lc, parent);
                 add(out, m);
                 add(out, self.nsec3_cover(&p, next_closer));
@@ -206,9 +182,9 @@ impl<'a> Chain<'a> {
         match self.nsec3 {
             None => add(out, self.nsec(lc)),
             Some(p) => {
-                let ce_labels = label_count(wild.owner_wire()).saturating_sub(1);
-                let total = label_count(lc);
-                let next_closer = strip(lc, total.saturating_sub(ce_labels + 1));
+                let ce_labels = label_count_wire(wild.owner_wire()).saturating_sub(1);
+                let total = label_count_wire(lc);
+                let next_closer = strip_left_wire(lc, total.saturating_sub(ce_labels + 1));
                 add(out, self.nsec3_cover(&p, next_closer));
             }
         }
@@ -223,9 +199,10 @@ impl<'a> Chain<'a> {
                 add(out, Some(wild));
             }
             Some(p) => {
-                let ce = strip(wild.owner_wire(), 1);
-                let total = label_count(lc);
-                let next_closer = strip(lc, total.saturating_sub(label_count(ce) + 1));
+                let ce = strip_left_wire(wild.owner_wire(), 1);
+                let total = label_count_wire(lc);
+                let next_closer =
+                    strip_left_wire(lc, total.saturating_sub(label_count_wire(ce) + 1));
                 add(out, self.nsec3_match(&p, ce));
                 add(out, self.nsec3_cover(&p, next_closer));
                 add(out, self.nsec3_match(&p, wild.owner_wire()));

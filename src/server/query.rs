@@ -24,7 +24,7 @@ use crate::server::catalog::Catalog;
 use crate::server::denial::Chain;
 use crate::wire::builder::{Full, MessageBuilder, Section};
 use crate::wire::message::{flags, opcode, rcode, Request};
-use crate::zone::name::{Name, MAX_NAME_LEN};
+use crate::zone::name::{label_count_wire, strip_left_wire, Name, MAX_NAME_LEN};
 use crate::zone::node::{Node, RRsetRef};
 use crate::zone::version::ZoneVersion;
 
@@ -147,7 +147,7 @@ fn ds_zone<'c>(
     if req.qtype != RType::DS || zone.name().as_wire().len() != req.qname_lc().len() {
         return Some(zone);
     }
-    let parent = strip(req.qname_lc(), 1);
+    let parent = strip_left_wire(req.qname_lc(), 1);
     if parent.len() == req.qname_lc().len() {
         return Some(zone);
     }
@@ -184,40 +184,15 @@ enum Lookup<'a> {
     NxDomain,
 }
 
-/// The wire name after dropping `n` leftmost labels.
-fn strip(wire: &[u8], n: usize) -> &[u8] {
-    let mut pos = 0usize;
-    for _ in 0..n {
-        match wire.get(pos) {
-            Some(&0) | None => break,
-            Some(&len) => pos += 1 + len as usize,
-        }
-    }
-    &wire[pos.min(wire.len())..]
-}
-
-fn label_count(wire: &[u8]) -> usize {
-    let mut pos = 0usize;
-    let mut n = 0usize;
-    while let Some(&len) = wire.get(pos) {
-        if len == 0 {
-            break;
-        }
-        n += 1;
-        pos += 1 + len as usize;
-    }
-    n
-}
-
 impl<'a> Answer<'a, '_> {
     /// Finds what `lc` (lowercase wire, inside the zone) leads to.
     fn lookup(&self, lc: &[u8], qtype: RType) -> Lookup<'a> {
         let v = self.v;
-        let rel = label_count(lc).saturating_sub(v.apex_labels());
+        let rel = label_count_wire(lc).saturating_sub(v.apex_labels());
         let mut ce_wire = v.apex().as_wire();
         // Ancestors strictly between the apex and the name, top down.
         for k in (1..rel).rev() {
-            let suffix = strip(lc, k);
+            let suffix = strip_left_wire(lc, k);
             match v.find(suffix) {
                 None => return self.no_name(ce_wire),
                 Some(node) => {

@@ -570,19 +570,8 @@ pub fn sign_request(msg: &mut Vec<u8>, key: &TsigKey, now: u64) -> Result<Vec<u8
     mac.update(msg);
     mac.variables(&key.name, &algorithm, now, DEFAULT_FUDGE, 0, &[]);
     let mac = mac.finalize();
-    wire::append(
-        msg,
-        &NewRecord {
-            key_name: &key.name,
-            algorithm: &algorithm,
-            time_signed: now,
-            fudge: DEFAULT_FUDGE,
-            mac: &mac,
-            original_id,
-            error: 0,
-            other: &[],
-        },
-    );
+    let record = NewRecord::signed(&key.name, &algorithm, now, &mac, original_id);
+    wire::append(msg, &record);
     Ok(mac)
 }
 

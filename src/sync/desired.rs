@@ -134,9 +134,9 @@ pub fn desired_for(
     Ok(out)
 }
 
-/// A TXT rdata as a provider that joins strings stores it: one string,
-/// cut again at 255 octets.
-fn join_txt(rd: &[u8]) -> Vec<u8> {
+/// The strings of a TXT rdata as one run of octets (a string that claims
+/// more than is left takes what is left).
+pub(crate) fn txt_octets(rd: &[u8]) -> Vec<u8> {
     let mut joined = Vec::with_capacity(rd.len());
     let mut rest = rd;
     while let Some((&len, tail)) = rest.split_first() {
@@ -144,6 +144,13 @@ fn join_txt(rd: &[u8]) -> Vec<u8> {
         joined.extend_from_slice(&tail[..len]);
         rest = &tail[len..];
     }
+    joined
+}
+
+/// A TXT rdata as a provider that joins strings stores it: one string,
+/// cut again at 255 octets.
+fn join_txt(rd: &[u8]) -> Vec<u8> {
+    let joined = txt_octets(rd);
     let mut out = Vec::with_capacity(joined.len() + joined.len() / 255 + 1);
     if joined.is_empty() {
         out.push(0);

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
 use crate::rdata::{Class, RType};
-use crate::wire::message::skip_name;
+use crate::wire::message::{read_name, skip_name};
 use crate::zone::name::Name;
 use crate::zone::record::Record;
 
@@ -90,26 +90,6 @@ async fn tcp_query(server: SocketAddr, q: &[u8], timeout: Duration) -> Result<Ve
         .await
         .map_err(|_| format!("TCP to {server} timed out"))?
         .map_err(|e| format!("TCP to {server}: {e}"))
-}
-
-/// Reads a possibly compressed name (structure checked by `skip_name`).
-fn read_name(msg: &[u8], pos: usize) -> Option<(Name, usize)> {
-    let next = skip_name(msg, pos)?;
-    let mut wire = Vec::with_capacity(64);
-    let mut cur = pos;
-    for _ in 0..=256 {
-        let len = *msg.get(cur)? as usize;
-        if len & 0xC0 == 0xC0 {
-            cur = ((len & 0x3F) << 8) | *msg.get(cur + 1)? as usize;
-            continue;
-        }
-        wire.extend_from_slice(msg.get(cur..cur + 1 + len)?);
-        if len == 0 {
-            return Name::from_wire(&wire).ok().map(|n| (n, next));
-        }
-        cur += 1 + len;
-    }
-    None
 }
 
 fn u16_at(msg: &[u8], pos: usize) -> Option<u16> {

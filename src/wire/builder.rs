@@ -222,40 +222,13 @@ impl MessageBuilder {
 
     /// Writes rdata, compressing the embedded names of RFC 1035 types.
     fn write_rdata(&mut self, rtype: RType, rd: &[u8]) {
-        let names: &[usize] = match rtype {
-            RType::NS
-            | RType::CNAME
-            | RType::PTR
-            | RType::MD
-            | RType::MF
-            | RType::MB
-            | RType::MG
-            | RType::MR => &[0],
-            RType::MX => &[2],
-            RType::SOA | RType::MINFO => &[0, 0],
-            _ => &[],
-        };
-        if names.is_empty() {
-            self.buf.extend_from_slice(rd);
-            return;
-        }
-        let mut pos = 0usize;
-        for &skip in names {
-            // Fixed fields before the name are copied as they are.
-            let Some(fixed) = rd.get(pos..pos + skip) else {
-                break;
-            };
-            self.buf.extend_from_slice(fixed);
-            pos += skip;
-            match crate::zone::name::Name::wire_len(&rd[pos..]) {
-                Ok(n) => {
-                    self.write_name(&rd[pos..pos + n], true);
-                    pos += n;
-                }
-                Err(_) => break,
+        rdata_parts(rtype, rd, |part, is_name| {
+            if is_name {
+                self.write_name(part, true);
+            } else {
+                self.buf.extend_from_slice(part);
             }
-        }
-        self.buf.extend_from_slice(rd.get(pos..).unwrap_or(&[]));
+        });
     }
 
     /// Writes a wire name, replacing the longest already-written suffix
@@ -310,6 +283,49 @@ impl MessageBuilder {
                 .then_some(off)
         })
     }
+}
+
+/// The names inside an RR's rdata that a writer may compress: those of the
+/// RFC 1035 types (RFC 3597 §4 forbids it for every later type). Each entry
+/// is the number of fixed octets before the next name.
+fn compressible_names(rtype: RType) -> &'static [usize] {
+    match rtype {
+        RType::NS
+        | RType::CNAME
+        | RType::PTR
+        | RType::MD
+        | RType::MF
+        | RType::MB
+        | RType::MG
+        | RType::MR => &[0],
+        RType::MX => &[2],
+        RType::SOA | RType::MINFO => &[0, 0],
+        _ => &[],
+    }
+}
+
+/// Splits rdata for a message writer: `emit(part, true)` for each name of
+/// [`compressible_names`], `emit(part, false)` for the octets around them,
+/// in order. Rdata that does not hold the expected names (stored data is
+/// checked, so only a bug gets here) goes out as it is from that point.
+pub(crate) fn rdata_parts(rtype: RType, rd: &[u8], mut emit: impl FnMut(&[u8], bool)) {
+    let mut pos = 0usize;
+    for &skip in compressible_names(rtype) {
+        // Fixed fields before the name are copied as they are.
+        let Some(fixed) = rd.get(pos..pos + skip) else {
+            break;
+        };
+        emit(fixed, false);
+        pos += skip;
+        match crate::zone::name::Name::wire_len(&rd[pos..]) {
+            Ok(n) => {
+                emit(&rd[pos..pos + n], true);
+                pos += n;
+            }
+            Err(_) => break,
+        }
+    }
+    emit(rd.get(pos..).unwrap_or(&[]), false);
 }
 
 #[cfg(test)]

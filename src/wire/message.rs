@@ -8,7 +8,7 @@
 //! bytes after the last record make the message malformed.
 
 use crate::rdata::{Class, RType};
-use crate::zone::name::MAX_NAME_LEN;
+use crate::zone::name::{Name, MAX_NAME_LEN};
 
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 12;
@@ -249,6 +249,31 @@ pub fn skip_name(msg: &[u8], pos: usize) -> Option<usize> {
             _ => return None,
         }
     }
+}
+
+/// Reads a possibly compressed name at `pos`; returns it (case as sent)
+/// and the offset after its in-line part. [`skip_name`] checks the
+/// structure first (backward pointers only, 255-octet limit), so the walk
+/// below ends.
+pub fn read_name(msg: &[u8], pos: usize) -> Option<(Name, usize)> {
+    let next = skip_name(msg, pos)?;
+    let mut wire = Vec::with_capacity(64);
+    let mut cur = pos;
+    // A name has at most 128 labels; the bound only guards against a
+    // future change to skip_name's checks.
+    for _ in 0..=256 {
+        let len = *msg.get(cur)? as usize;
+        if len & 0xC0 == 0xC0 {
+            cur = ((len & 0x3F) << 8) | *msg.get(cur + 1)? as usize;
+            continue;
+        }
+        wire.extend_from_slice(msg.get(cur..cur + 1 + len)?);
+        if len == 0 {
+            return Name::from_wire(&wire).ok().map(|n| (n, next));
+        }
+        cur += 1 + len;
+    }
+    None
 }
 
 #[cfg(test)]

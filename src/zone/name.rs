@@ -455,8 +455,9 @@ pub fn canonical_cmp_wire(a: &[u8], b: &[u8]) -> Ordering {
     na.cmp(&nb)
 }
 
-/// Fills `out` with the offset of each label of a wire name; returns the count.
-fn label_starts(wire: &[u8], out: &mut [u8; 128]) -> usize {
+/// Fills `out` with the offset of each label of a wire name; returns the
+/// count. A label that runs past the end stops the walk.
+pub(crate) fn label_starts(wire: &[u8], out: &mut [u8; 128]) -> usize {
     let mut pos = 0usize;
     let mut n = 0usize;
     while let Some(&len) = wire.get(pos) {
@@ -464,6 +465,33 @@ fn label_starts(wire: &[u8], out: &mut [u8; 128]) -> usize {
             break;
         }
         out[n] = pos as u8;
+        n += 1;
+        pos += 1 + len as usize;
+    }
+    n
+}
+
+/// The wire name after dropping `n` leftmost labels (the root when it has
+/// no more than `n`).
+pub(crate) fn strip_left_wire(wire: &[u8], n: usize) -> &[u8] {
+    let mut pos = 0usize;
+    for _ in 0..n {
+        match wire.get(pos) {
+            Some(&0) | None => break,
+            Some(&len) => pos += 1 + len as usize,
+        }
+    }
+    &wire[pos.min(wire.len())..]
+}
+
+/// The number of labels of a wire name, the root not counted.
+pub(crate) fn label_count_wire(wire: &[u8]) -> usize {
+    let mut pos = 0usize;
+    let mut n = 0usize;
+    while let Some(&len) = wire.get(pos) {
+        if len == 0 {
+            break;
+        }
         n += 1;
         pos += 1 + len as usize;
     }
@@ -507,7 +535,7 @@ impl std::str::FromStr for Name {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -532,21 +560,23 @@ mod tests {
         assert!(Name::parse("\\256", Some(&origin)).is_err());
     }
 
+    /// The RFC 4034 §6.1 example names, in canonical order (also the
+    /// order test of the canonical keys in `ordered`).
+    pub(crate) const RFC4034_ORDER: &[&str] = &[
+        "example",
+        "a.example",
+        "yljkjljk.a.example",
+        "Z.a.example",
+        "zABC.a.EXAMPLE",
+        "z.example",
+        "\\001.z.example",
+        "*.z.example",
+        "\\200.z.example",
+    ];
+
     #[test]
     fn canonical_order_rfc4034_example() {
-        // RFC 4034 §6.1 example, in order.
-        let ordered = [
-            "example",
-            "a.example",
-            "yljkjljk.a.example",
-            "Z.a.example",
-            "zABC.a.EXAMPLE",
-            "z.example",
-            "\\001.z.example",
-            "*.z.example",
-            "\\200.z.example",
-        ];
-        for w in ordered.windows(2) {
+        for w in RFC4034_ORDER.windows(2) {
             assert!(n(w[0]) < n(w[1]), "{} < {}", w[0], w[1]);
         }
     }

@@ -71,19 +71,9 @@ impl TsigStream {
         }
         let mac = mac.finalize();
         let original_id = message_id(msg);
-        wire::append(
-            msg,
-            &NewRecord {
-                key_name: &self.key_name,
-                algorithm: &self.algorithm_name,
-                time_signed: now,
-                fudge: DEFAULT_FUDGE,
-                mac: &mac,
-                original_id,
-                error: 0,
-                other: &[],
-            },
-        );
+        let record =
+            NewRecord::signed(&self.key_name, &self.algorithm_name, now, &mac, original_id);
+        wire::append(msg, &record);
         self.prior_mac.clone_from(&mac);
         self.signed_any = true;
         self.unsigned_run = 0;

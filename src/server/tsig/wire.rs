@@ -10,8 +10,8 @@ use hmac::{Hmac, KeyInit, Mac};
 
 use super::TsigAlgorithm;
 use crate::rdata::{Class, RType};
-use crate::wire::message::{skip_name, HEADER_LEN};
-use crate::zone::name::{Name, MAX_NAME_LEN};
+use crate::wire::message::{read_name, skip_name, HEADER_LEN};
+use crate::zone::name::Name;
 
 /// The message is malformed as far as TSIG is concerned (bad framing, a
 /// TSIG that is not the last record, two TSIGs, a TSIG outside the
@@ -132,43 +132,6 @@ fn read_record(
     })
 }
 
-/// Reads a possibly compressed name at `pos`; returns it (case as sent)
-/// and the offset after it. Same rules as [`skip_name`]: pointers go
-/// strictly backwards, the expanded name fits in 255 octets.
-pub(super) fn read_name(msg: &[u8], pos: usize) -> Option<(Name, usize)> {
-    let mut out = Vec::with_capacity(32);
-    let mut cur = pos;
-    let mut end = None;
-    let mut limit = pos;
-    loop {
-        let len = usize::from(*msg.get(cur)?);
-        match len & 0xC0 {
-            0x00 => {
-                let label = msg.get(cur..cur + 1 + len)?;
-                out.extend_from_slice(label);
-                if out.len() > MAX_NAME_LEN {
-                    return None;
-                }
-                if len == 0 {
-                    let name = Name::from_wire(&out).ok()?;
-                    return Some((name, end.unwrap_or(cur + 1)));
-                }
-                cur += 1 + len;
-            }
-            0xC0 => {
-                let target = ((len & 0x3F) << 8) | usize::from(*msg.get(cur + 1)?);
-                if target >= limit {
-                    return None;
-                }
-                end.get_or_insert(cur + 2);
-                limit = target;
-                cur = target;
-            }
-            _ => return None,
-        }
-    }
-}
-
 /// The fields of a TSIG record to append.
 pub(super) struct NewRecord<'a> {
     pub key_name: &'a Name,
@@ -179,6 +142,29 @@ pub(super) struct NewRecord<'a> {
     pub original_id: u16,
     pub error: u16,
     pub other: &'a [u8],
+}
+
+impl<'a> NewRecord<'a> {
+    /// The record of a message signed at `now` without an error: default
+    /// fudge, no other data (requests and each message of a stream).
+    pub(super) fn signed(
+        key_name: &'a Name,
+        algorithm: &'a Name,
+        now: u64,
+        mac: &'a [u8],
+        original_id: u16,
+    ) -> Self {
+        NewRecord {
+            key_name,
+            algorithm,
+            time_signed: now,
+            fudge: super::DEFAULT_FUDGE,
+            mac,
+            original_id,
+            error: 0,
+            other: &[],
+        }
+    }
 }
 
 /// Size on the wire of a TSIG record (owner uncompressed).

@@ -12,10 +12,11 @@
 //!
 //! The parser never panics and never trusts a count or a length: every
 //! read is bounds-checked, compressed names must point backwards (see
-//! [`skip_name`]), and bytes after the last record are malformed.
+//! [`crate::wire::message::skip_name`]), and bytes after the last record
+//! are malformed.
 
 use crate::rdata::{read_rdata, Class, RType};
-use crate::wire::message::{opcode, rcode, skip_name, HEADER_LEN};
+use crate::wire::message::{opcode, rcode, read_name, HEADER_LEN};
 use crate::zone::name::Name;
 use crate::zone::record::Record;
 
@@ -161,30 +162,6 @@ impl<'a> Reader<'a> {
             .ok()
             .map(Vec::into_boxed_slice)
     }
-}
-
-/// Reads a possibly compressed name at `pos`; returns it and the offset
-/// after its in-line part. [`skip_name`] checks the structure first
-/// (backward pointers only, 255-octet limit), so the walk below ends.
-fn read_name(msg: &[u8], pos: usize) -> Option<(Name, usize)> {
-    let next = skip_name(msg, pos)?;
-    let mut wire = Vec::with_capacity(64);
-    let mut cur = pos;
-    // A name has at most 128 labels; the bound only guards against a
-    // future change to skip_name's checks.
-    for _ in 0..=256 {
-        let len = *msg.get(cur)? as usize;
-        if len & 0xC0 == 0xC0 {
-            cur = ((len & 0x3F) << 8) | *msg.get(cur + 1)? as usize;
-            continue;
-        }
-        wire.extend_from_slice(msg.get(cur..cur + 1 + len)?);
-        if len == 0 {
-            return Name::from_wire(&wire).ok().map(|n| (n, next));
-        }
-        cur += 1 + len;
-    }
-    None
 }
 
 /// Parses a whole UPDATE message; `Err` holds the rcode to answer with

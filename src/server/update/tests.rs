@@ -152,6 +152,19 @@ pub(super) fn run_with(
     process_update(&req, v, key.as_ref(), acl, SerialPolicy::Increment, 0)
 }
 
+/// Processes a parsed request as the fully granted `key` (serials by
+/// increment).
+pub(super) fn process_as_key(req: &UpdateRequest, v: &ZoneVersion) -> UpdateOutcome {
+    process_update(
+        req,
+        v,
+        Some(&n("key")),
+        &full_acl(),
+        SerialPolicy::Increment,
+        0,
+    )
+}
+
 pub(super) fn run(v: &ZoneVersion, m: &Msg) -> UpdateOutcome {
     run_with(v, m, Some("key"), &full_acl())
 }
@@ -393,24 +406,10 @@ fn reads_nsupdate_add_with_prerequisites() {
     );
     // www holds two A RRs, so the value-dependent prerequisite fails.
     let v = zone(ZONE);
-    let out = process_update(
-        &req,
-        &v,
-        Some(&n("key")),
-        &full_acl(),
-        SerialPolicy::Increment,
-        0,
-    );
+    let out = process_as_key(&req, &v);
     assert_eq!(out, UpdateOutcome::Refuse(rcode::NXRRSET));
     let v = zone(&ZONE.replace("www      A     192.0.2.11\n", ""));
-    let out = process_update(
-        &req,
-        &v,
-        Some(&n("key")),
-        &full_acl(),
-        SerialPolicy::Increment,
-        0,
-    );
+    let out = process_as_key(&req, &v);
     let (next, _) = check_commit(&v, out);
     assert_eq!(set(&next, "mail.example.com", RType::MX).unwrap().0, 600);
 }
@@ -441,14 +440,7 @@ fn reads_nsupdate_deletes() {
         ]
     );
     let v = zone(ZONE);
-    let out = process_update(
-        &req,
-        &v,
-        Some(&n("key")),
-        &full_acl(),
-        SerialPolicy::Increment,
-        0,
-    );
+    let out = process_as_key(&req, &v);
     let (next, _) = check_commit(&v, out);
     assert!(next.node(&n("b.ent.example.com")).is_none());
     assert!(next.node(&n("txt.example.com")).is_none());
@@ -498,40 +490,56 @@ fn zone_section_must_name_this_zone() {
     assert_eq!(run(&v, &Msg::new("EXAMPLE.COM")), UpdateOutcome::NoChange);
 }
 
+/// Single prerequisites without rdata against [`ZONE`], each with what it
+/// must come to: `None` when it holds (nothing else to do, no change),
+/// else the rcode that refuses the update.
+fn check_prerequisites(rows: &[(&str, Class, RType, Option<u16>)]) {
+    let v = zone(ZONE);
+    for &(name, class, rtype, want) in rows {
+        let m = Msg::new(Z).pre(name, class, rtype, "");
+        let what = format!("{name} class {} type {}", class.0, rtype.0);
+        match want {
+            None => assert_eq!(run(&v, &m), UpdateOutcome::NoChange, "{what}"),
+            Some(rc) => assert_eq!(rcode_of(&v, &m), rc, "{what}"),
+        }
+    }
+}
+
 #[test]
 fn name_in_use_prerequisite() {
-    let v = zone(ZONE);
-    let p = |name| Msg::new(Z).pre(name, Class::ANY, RType::ANY, "");
-    assert_eq!(run(&v, &p("www.example.com")), UpdateOutcome::NoChange);
-    assert_eq!(run(&v, &p("WWW.Example.COM")), UpdateOutcome::NoChange);
-    assert_eq!(rcode_of(&v, &p("nope.example.com")), rcode::NXDOMAIN);
-    // An empty non-terminal owns no RRs.
-    assert_eq!(rcode_of(&v, &p("b.ent.example.com")), rcode::NXDOMAIN);
-    assert_eq!(rcode_of(&v, &p("www.example.org")), rcode::NOTZONE);
+    let any = RType::ANY;
+    check_prerequisites(&[
+        ("www.example.com", Class::ANY, any, None),
+        ("WWW.Example.COM", Class::ANY, any, None),
+        ("nope.example.com", Class::ANY, any, Some(rcode::NXDOMAIN)),
+        // An empty non-terminal owns no RRs.
+        ("b.ent.example.com", Class::ANY, any, Some(rcode::NXDOMAIN)),
+        ("www.example.org", Class::ANY, any, Some(rcode::NOTZONE)),
+    ]);
 }
 
 #[test]
 fn name_not_in_use_prerequisite() {
-    let v = zone(ZONE);
-    let p = |name| Msg::new(Z).pre(name, Class::NONE, RType::ANY, "");
-    assert_eq!(run(&v, &p("nope.example.com")), UpdateOutcome::NoChange);
-    assert_eq!(run(&v, &p("ent.example.com")), UpdateOutcome::NoChange);
-    assert_eq!(rcode_of(&v, &p("www.example.com")), rcode::YXDOMAIN);
-    assert_eq!(rcode_of(&v, &p("example.com")), rcode::YXDOMAIN);
+    let (any, none) = (RType::ANY, Class::NONE);
+    check_prerequisites(&[
+        ("nope.example.com", none, any, None),
+        ("ent.example.com", none, any, None),
+        ("www.example.com", none, any, Some(rcode::YXDOMAIN)),
+        ("example.com", none, any, Some(rcode::YXDOMAIN)),
+    ]);
 }
 
 #[test]
 fn rrset_exists_prerequisites() {
-    let v = zone(ZONE);
-    let p = |t| Msg::new(Z).pre("www.example.com", Class::ANY, t, "");
-    assert_eq!(run(&v, &p(RType::A)), UpdateOutcome::NoChange);
-    assert_eq!(rcode_of(&v, &p(RType::MX)), rcode::NXRRSET);
-    let p = |t| Msg::new(Z).pre("www.example.com", Class::NONE, t, "");
-    assert_eq!(run(&v, &p(RType::MX)), UpdateOutcome::NoChange);
-    assert_eq!(rcode_of(&v, &p(RType::A)), rcode::YXRRSET);
-    // Absent names have no RRsets.
-    let m = Msg::new(Z).pre("nope.example.com", Class::NONE, RType::A, "");
-    assert_eq!(run(&v, &m), UpdateOutcome::NoChange);
+    let www = "www.example.com";
+    check_prerequisites(&[
+        (www, Class::ANY, RType::A, None),
+        (www, Class::ANY, RType::MX, Some(rcode::NXRRSET)),
+        (www, Class::NONE, RType::MX, None),
+        (www, Class::NONE, RType::A, Some(rcode::YXRRSET)),
+        // Absent names have no RRsets.
+        ("nope.example.com", Class::NONE, RType::A, None),
+    ]);
 }
 
 #[test]
@@ -609,28 +617,14 @@ fn reads_hickory_update_messages() {
     let req = parse_update(&cas.to_vec().unwrap()).unwrap();
     assert_eq!(req.prerequisites.len(), 2);
     assert_eq!(req.updates.len(), 3);
-    let out = process_update(
-        &req,
-        &v,
-        Some(&n("key")),
-        &full_acl(),
-        SerialPolicy::Increment,
-        0,
-    );
+    let out = process_as_key(&req, &v);
     let (next, _) = check_commit(&v, out);
     assert_eq!(
         set(&next, "www.example.com", RType::A),
         Some((300, vec!["192.0.2.12".into()]))
     );
     // The same swap again: the prerequisite no longer holds.
-    let out = process_update(
-        &req,
-        &next,
-        Some(&n("key")),
-        &full_acl(),
-        SerialPolicy::Increment,
-        0,
-    );
+    let out = process_as_key(&req, &next);
     assert_eq!(out, UpdateOutcome::Refuse(rcode::NXRRSET));
     let del = delete_all(
         h("a.b.ent.example.com."),

@@ -18,7 +18,7 @@
 //! not remembered.
 
 use crate::rdata::RType;
-use crate::wire::builder::Full;
+use crate::wire::builder::{rdata_parts, Full};
 use crate::wire::message::HEADER_LEN;
 
 /// Offsets at which compression pointers may point.
@@ -233,35 +233,15 @@ impl Packer {
     }
 
     fn write_rdata(&mut self, rtype: RType, rd: &[u8]) {
-        let names: &[usize] = match rtype {
-            RType::NS
-            | RType::CNAME
-            | RType::PTR
-            | RType::MD
-            | RType::MF
-            | RType::MB
-            | RType::MG
-            | RType::MR => &[0],
-            RType::MX => &[2],
-            RType::SOA | RType::MINFO => &[0, 0],
-            _ => &[],
-        };
-        let mut pos = 0usize;
-        for &skip in names {
-            let Some(fixed) = rd.get(pos..pos + skip) else {
-                break;
-            };
-            self.buf.extend_from_slice(fixed);
-            pos += skip;
-            match crate::zone::name::Name::wire_len(&rd[pos..]) {
-                Ok(n) => {
-                    self.write_name(&rd[pos..pos + n], false);
-                    pos += n;
-                }
-                Err(_) => break,
+        // A name in rdata is never the previous owner again: only the
+        // apex pointer applies (`is_owner` false).
+        rdata_parts(rtype, rd, |part, is_name| {
+            if is_name {
+                self.write_name(part, false);
+            } else {
+                self.buf.extend_from_slice(part);
             }
-        }
-        self.buf.extend_from_slice(rd.get(pos..).unwrap_or(&[]));
+        });
     }
 }
 
