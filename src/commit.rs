@@ -41,6 +41,9 @@ use crate::zone::Zone;
 
 /// Metadata key of the zone file's last loaded contents.
 const FILE_SNAPSHOT: &str = "file-snapshot";
+/// From this many records, a commit builds its new version on one core
+/// while another writes the journal.
+const PARALLEL_APPLY_RECORDS: usize = 50_000;
 
 /// Why a change was not committed.
 #[derive(Debug, thiserror::Error)]
@@ -308,30 +311,80 @@ impl Engine {
             .lock
             .lock()
             .map_err(|_| CommitError::Invalid("writer lock poisoned".into()))?;
-        self.ensure_snapshot(zc, z)?;
         let current = z.current();
-        let (made, out) = make(&current)?;
-        if made.is_empty() {
-            return Ok(out);
-        }
+        // The zone's first snapshot (the version before this commit) is
+        // written while the change is made and sealed: for a zone signed
+        // at its first load, both take seconds and neither needs the other.
         let sealed = std::time::Instant::now();
-        let mut version = (*current).clone();
-        let mut diffs = Vec::with_capacity(made.len());
-        for (d, meta) in made {
-            let d = self.seal(zc, &version, d)?;
-            version = version
-                .apply(&d)
-                .map_err(|e| CommitError::Invalid(e.to_string()))?;
-            diffs.push((d, meta));
-        }
+        let (out, version, diffs) = std::thread::scope(|s| {
+            let first_snapshot = self
+                .store
+                .zone_serial(&zc.name)
+                .is_none()
+                .then(|| s.spawn(|| self.ensure_snapshot(zc, z)));
+            let made = self.make_and_seal(zc, &current, make);
+            if let Some(h) = first_snapshot {
+                // A panic there is a bug: it goes on up as one here.
+                h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+            }
+            made
+        })?;
+        let Some((last, _)) = diffs.last() else {
+            return Ok(out);
+        };
         let started = std::time::Instant::now();
-        self.store.append(&zc.name, &diffs)?;
+        let big = last.removed.len() + last.added.len() >= PARALLEL_APPLY_RECORDS;
+        let version = if big {
+            // A full signing pass or a big reload: building the new
+            // version and writing the journal take seconds each, and
+            // neither needs the other's result.
+            std::thread::scope(|s| {
+                let journal = s.spawn(|| {
+                    self.store.append(&zc.name, &diffs)?;
+                    Ok::<_, StoreError>(started.elapsed().as_millis() as u64)
+                });
+                let version = apply(&version, last);
+                let apply_ms = started.elapsed().as_millis() as u64;
+                // A panic there is a bug: it goes on up as one here.
+                let journal_ms = journal
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+                tracing::debug!(zone = %zc.name, records = last.removed.len() + last.added.len(), apply_ms, journal_ms, "big commit");
+                version
+            })?
+        } else {
+            let version = apply(&version, last)?;
+            self.store.append(&zc.name, &diffs)?;
+            version
+        };
         crate::metrics::commit(diffs.len(), started.elapsed().as_micros() as u64);
         tracing::debug!(zone = %zc.name, sealed_applied_ms = sealed.elapsed().as_millis() as u64, append_ms = started.elapsed().as_millis() as u64, "committed");
         self.write_back(zc, &version);
         z.publish(version);
         self.compact(&zc.name);
         Ok(out)
+    }
+
+    /// The diffs `make` returns for `current`, each sealed against the
+    /// version the ones before it made; also the version the last one
+    /// applies to (the caller applies it beside the journal write).
+    #[allow(clippy::type_complexity)]
+    fn make_and_seal<T>(
+        &self,
+        zc: &ZoneConfig,
+        current: &ZoneVersion,
+        make: impl FnOnce(&ZoneVersion) -> Result<(Vec<(Diff, CommitMeta)>, T), CommitError>,
+    ) -> Result<(T, ZoneVersion, Vec<(Diff, CommitMeta)>), CommitError> {
+        let (made, out) = make(current)?;
+        let mut version = current.clone();
+        let mut diffs: Vec<(Diff, CommitMeta)> = Vec::with_capacity(made.len());
+        for (d, meta) in made {
+            if let Some((last, _)) = diffs.last() {
+                version = apply(&version, last)?;
+            }
+            diffs.push((self.seal(zc, &version, d)?, meta));
+        }
+        Ok((out, version, diffs))
     }
 
     /// With `zonefile_sync`, writes the zone back to its file atomically
@@ -841,5 +894,12 @@ fn merge_file_change(
     }
     builder
         .finish()
+        .map_err(|e| CommitError::Invalid(e.to_string()))
+}
+
+/// `version` with `diff` applied, as a commit error when it does not apply.
+fn apply(version: &ZoneVersion, diff: &Diff) -> Result<ZoneVersion, CommitError> {
+    version
+        .apply(diff)
         .map_err(|e| CommitError::Invalid(e.to_string()))
 }

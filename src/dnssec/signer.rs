@@ -28,7 +28,7 @@ use super::keys::KeyPair;
 use super::nsec::nsec_rdata;
 use super::nsec3::{hash_of_owner, hashed_owner, next_hash, Nsec3Params, HASH_LEN};
 use super::policy::{Denial, Policy};
-use super::sign::{rrsig_info, time_before};
+use super::sign::time_before;
 use crate::rdata::RType;
 use crate::zone::diff::Diff;
 use crate::zone::name::{lowercase_wire, Name};
@@ -38,7 +38,6 @@ use crate::zone::version::ZoneVersion;
 
 mod jobs;
 mod scan;
-use jobs::Job;
 
 /// What a key does in the zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -125,6 +124,18 @@ impl Change {
             removed: self.removed.clone(),
             added: self.added.clone(),
         })?)
+    }
+}
+
+/// The types whose RRsets changed, by lowercased owner. hashbrown's
+/// hasher (foldhash, randomly seeded per process) rather than SipHash: a
+/// full pass notes a million names here.
+type Changed = hashbrown::HashMap<Vec<u8>, Vec<RType>>;
+
+fn note_changed(changed: &mut Changed, r: &Record) {
+    let types = changed.entry(lower(r.owner.as_wire())).or_default();
+    if !types.contains(&r.rtype) {
+        types.push(r.rtype);
     }
 }
 
@@ -321,7 +332,7 @@ impl ZoneSigner {
         let after1 = apex_change.apply_to(&after0)?;
         steps.push(("apex", started.elapsed().as_millis() as u64));
         // Step 3: affected names and the types whose RRsets changed.
-        let mut changed: HashMap<Vec<u8>, HashSet<RType>> = HashMap::new();
+        let mut changed = Changed::new();
         for r in data
             .removed
             .iter()
@@ -329,10 +340,7 @@ impl ZoneSigner {
             .chain(&apex_change.removed)
             .chain(&apex_change.added)
         {
-            changed
-                .entry(lower(r.owner.as_wire()))
-                .or_default()
-                .insert(r.rtype);
+            note_changed(&mut changed, r);
         }
         let affected = self.affected_names(before, &after1, &changed, scope);
         steps.push(("affected", started.elapsed().as_millis() as u64));
@@ -340,31 +348,32 @@ impl ZoneSigner {
         steps.push(("chain", started.elapsed().as_millis() as u64));
         let after2 = chain.apply_to(&after1)?;
         steps.push(("chain_apply", started.elapsed().as_millis() as u64));
+        changed.reserve(chain.added.len());
         for r in chain.removed.iter().chain(&chain.added) {
-            changed
-                .entry(lower(r.owner.as_wire()))
-                .or_default()
-                .insert(r.rtype);
+            note_changed(&mut changed, r);
         }
         // Step 4: signatures at every affected owner and chain owner.
-        let owners: Vec<Vec<u8>> = if scope == Scope::Full {
+        let nodes: Vec<&Node> = if scope == Scope::Full {
             // Every name: the signatures of each one are checked. Order
             // does not matter here, and sorting a million names does.
-            crate::zone::node::Prefetched::new(after2.nodes())
-                .map(|n| lower(n.owner_wire()))
-                .collect()
+            after2.nodes().collect()
         } else {
             let mut owners: BTreeSet<CanonName> =
                 affected.iter().map(|w| CanonName::new(w)).collect();
             for r in chain.removed.iter().chain(&chain.added) {
                 owners.insert(CanonName::new(r.owner.as_wire()));
             }
-            owners.into_iter().map(|c| c.0.into_vec()).collect()
+            owners.iter().filter_map(|c| after2.find(&c.0)).collect()
         };
         steps.push(("owners", started.elapsed().as_millis() as u64));
-        let sigs = self.signature_change(&after2, &owners, &changed, now, scope)?;
+        let sigs = self.signature_change(&after2, &nodes, &changed, now, scope)?;
         steps.push(("sigs", started.elapsed().as_millis() as u64));
         let mut out = data;
+        // Reserved once: a full pass moves millions of records here.
+        out.removed
+            .reserve(apex_change.removed.len() + chain.removed.len() + sigs.removed.len());
+        out.added
+            .reserve(apex_change.added.len() + chain.added.len() + sigs.added.len());
         for c in [apex_change, chain, sigs] {
             out.removed.extend(c.removed);
             out.added.extend(c.added);
@@ -381,7 +390,7 @@ impl ZoneSigner {
         &self,
         before: &ZoneVersion,
         after: &ZoneVersion,
-        changed: &HashMap<Vec<u8>, HashSet<RType>>,
+        changed: &Changed,
         scope: Scope,
     ) -> HashSet<Vec<u8>> {
         let mut out: HashSet<Vec<u8>> = HashSet::new();
@@ -605,121 +614,29 @@ impl ZoneSigner {
         }
     }
 
-    /// Step 4: RRSIGs at `owners` in `v` (the zone with every other change).
+    /// Step 4: RRSIGs at `nodes` of `v` (the zone with every other change).
     fn signature_change(
         &mut self,
         v: &ZoneVersion,
-        owners: &[Vec<u8>],
-        changed: &HashMap<Vec<u8>, HashSet<RType>>,
+        nodes: &[&Node],
+        changed: &Changed,
         now: u64,
         scope: Scope,
     ) -> Result<Change, SignError> {
-        let refresh_until = (now + self.policy.rrsig_refresh) as u32;
-        let now32 = now as u32;
-        let mut change = Change::default();
-        let mut jobs: Vec<Job<'_>> = Vec::new();
-        let mut earliest: Option<u32> = None;
-        for owner in owners {
-            let Some(node) = v.find(owner) else {
-                continue;
-            };
-            let st = status(v, owner);
-            let is_apex = owner.len() == self.apex_lower.len();
-            let wanted: Vec<RType> = if !st.exists || st.occluded {
-                Vec::new()
-            } else if st.nsec3_owner {
-                vec![RType::NSEC3]
-            } else {
-                node.rrsets()
-                    .map(|s| s.rtype)
-                    .filter(|t| *t != RType::RRSIG)
-                    .filter(|t| !st.delegation || matches!(*t, RType::DS | RType::NSEC))
-                    .collect()
-            };
-            let forced = changed.get(&owner[..]);
-            let signers = |t: RType| -> Vec<usize> {
-                let keyset = is_apex && matches!(t, RType::DNSKEY | RType::CDS | RType::CDNSKEY);
-                self.keys
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, k)| {
-                        if keyset {
-                            k.signs_keyset()
-                        } else {
-                            k.signs_data()
-                        }
-                    })
-                    .map(|(i, _)| i)
-                    .collect()
-            };
-            // Which (type, key) pairs already have a good signature.
-            let mut have: HashSet<(RType, usize)> = HashSet::new();
-            if let Some(sigs) = node.get(RType::RRSIG) {
-                for rd in sigs.rdatas() {
-                    let keep = rrsig_info(rd).and_then(|info| {
-                        if !wanted.contains(&info.covered)
-                            || forced.is_some_and(|f| f.contains(&info.covered))
-                            || !time_before(refresh_until, info.expiration)
-                            || time_before(now32, info.inception)
-                        {
-                            return None;
-                        }
-                        let ttl_ok = node
-                            .get(info.covered)
-                            .is_some_and(|s| s.ttl == info.original_ttl);
-                        let k = signers(info.covered).into_iter().find(|&i| {
-                            let kp = &self.keys[i].pair;
-                            kp.key_tag() == info.key_tag && kp.algorithm.number() == info.algorithm
-                        })?;
-                        (ttl_ok && !have.contains(&(info.covered, k))).then_some((info, k))
-                    });
-                    match keep {
-                        Some((info, k)) => {
-                            have.insert((info.covered, k));
-                            earliest = Some(match earliest {
-                                Some(e) if time_before(e, info.expiration) => e,
-                                _ => info.expiration,
-                            });
-                        }
-                        None => change.removed.push(Record::new(
-                            node.owner(),
-                            RType::RRSIG,
-                            sigs.ttl,
-                            rd,
-                        )),
-                    }
-                }
-            }
-            for t in wanted {
-                for k in signers(t) {
-                    if !have.contains(&(t, k)) {
-                        jobs.push(Job {
-                            node,
-                            rtype: t,
-                            key: k,
-                        });
-                    }
-                }
-            }
-        }
-        let made = self.run_jobs(&jobs, now)?;
-        for (rec, exp) in made {
-            earliest = Some(match earliest {
-                Some(e) if time_before(e, exp) => e,
-                _ => exp,
-            });
-            change.added.push(rec);
-        }
+        let signed = self.sign_nodes(v, nodes, changed, now)?;
         // A full pass saw every signature: its minimum replaces the old one.
         if scope == Scope::Full {
-            self.earliest_expiration = earliest;
-        } else if let Some(e) = earliest {
+            self.earliest_expiration = signed.earliest;
+        } else if let Some(e) = signed.earliest {
             self.earliest_expiration = Some(match self.earliest_expiration {
                 Some(old) if time_before(old, e) => old,
                 _ => e,
             });
         }
-        Ok(change)
+        Ok(Change {
+            removed: signed.removed,
+            added: signed.added,
+        })
     }
 }
 
@@ -813,14 +730,21 @@ fn drop_nsec3_nodes(v: &ZoneVersion, change: &mut Change) {
 /// Cheap for big diffs: only records whose rdata is also removed are
 /// compared in full.
 fn cancel_pairs(d: &mut Diff) {
-    let removed_rdata: HashSet<&[u8]> = d.removed.iter().map(|r| &r.rdata[..]).collect();
+    if d.removed.is_empty() || d.added.is_empty() {
+        return;
+    }
     let key = |r: &Record| (lower(r.owner.as_wire()), r.rtype, r.ttl, r.rdata.clone());
-    let candidates: HashSet<_> = d
-        .added
-        .iter()
-        .filter(|r| removed_rdata.contains(&r.rdata[..]))
-        .map(key)
-        .collect();
+    // hashbrown's hasher (foldhash, randomly seeded per process) rather
+    // than SipHash: a full pass looks up millions of added signatures here.
+    let candidates: HashSet<_> = {
+        let removed_rdata: hashbrown::HashSet<&[u8]> =
+            d.removed.iter().map(|r| &r.rdata[..]).collect();
+        d.added
+            .iter()
+            .filter(|r| removed_rdata.contains(&r.rdata[..]))
+            .map(key)
+            .collect()
+    };
     if candidates.is_empty() {
         return;
     }

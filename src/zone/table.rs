@@ -195,6 +195,21 @@ impl NodeTable {
         if self.overlay.len() < fold_threshold(self.base.len()) {
             return;
         }
+        self.fold();
+    }
+
+    /// Before a change of about `changes` names: when that many would make
+    /// the overlay fold anyway, the table takes a private base first, so
+    /// that the changes go straight into it instead of through tombstones
+    /// and copies in the overlay (a full signing pass touches every name).
+    pub fn prepare_for(&mut self, changes: usize) {
+        let private = self.overlay.is_empty() && Arc::get_mut(&mut self.base).is_some();
+        if !private && changes >= fold_threshold(self.base.len()) {
+            self.fold();
+        }
+    }
+
+    fn fold(&mut self) {
         let mut base: HashTable<Node> = HashTable::with_capacity(self.len);
         for n in self.iter() {
             base.insert_unique(hash_name(n.owner_wire()), n.clone(), |x| {

@@ -274,11 +274,18 @@ impl ZoneVersion {
                 diff_from: diff.serial_from,
             });
         }
+        self.nodes
+            .prepare_for(diff.removed.len() + diff.added.len());
         for rec in &diff.removed {
             self.remove_record(rec)?;
         }
-        for rec in &diff.added {
-            self.add_record(rec)?;
+        // Runs of records at one owner (a node's new signatures, a file
+        // read in order) rebuild the node once, not once per record.
+        for run in diff
+            .added
+            .chunk_by(|a, b| a.owner.as_wire() == b.owner.as_wire())
+        {
+            self.add_records(run)?;
         }
         self.refresh_denial(diff);
         self.refresh_apex().map_err(DiffError::Zone)?;
@@ -375,41 +382,59 @@ impl ZoneVersion {
         }
     }
 
-    fn add_record(&mut self, rec: &Record) -> Result<(), DiffError> {
-        if !rec.owner.is_subdomain_of(&self.apex) {
-            return Err(DiffError::OutOfZone(rec.owner.to_string()));
+    /// Adds records that all have the same owner (exactly).
+    fn add_records(&mut self, recs: &[Record]) -> Result<(), DiffError> {
+        let Some(first) = recs.first() else {
+            return Ok(());
+        };
+        let owner = &first.owner;
+        if !owner.is_subdomain_of(&self.apex) {
+            return Err(DiffError::OutOfZone(owner.to_string()));
         }
-        match self.take(rec.owner.as_wire()) {
-            Some(node) => {
-                let mut sets = node.to_rrsets();
-                let added = match sets.iter_mut().find(|s| s.rtype == rec.rtype) {
-                    Some(set) => set.insert(&rec.rdata),
-                    None => {
-                        let mut set = RRset::new(rec.rtype, rec.ttl);
-                        set.insert(&rec.rdata);
-                        sets.push(set);
-                        true
-                    }
-                };
-                let rebuilt = Node::build(&node.owner(), node.children(), &mut sets);
-                match rebuilt {
-                    Ok(n) if added => self.put(n),
-                    _ => {
-                        self.put(node);
-                        return Err(DiffError::DuplicateRecord(rec.owner.to_string(), rec.rtype));
-                    }
+        let old = self.take(owner.as_wire());
+        let (mut sets, children) = match &old {
+            Some(node) => (node.to_rrsets(), node.children()),
+            None => (Vec::new(), 0),
+        };
+        let mut duplicate = None;
+        for rec in recs {
+            let added = match sets.iter_mut().find(|s| s.rtype == rec.rtype) {
+                Some(set) => set.insert(&rec.rdata),
+                None => {
+                    let mut set = RRset::new(rec.rtype, rec.ttl);
+                    set.insert(&rec.rdata);
+                    sets.push(set);
+                    true
+                }
+            };
+            if !added {
+                duplicate = Some(rec.rtype);
+                break;
+            }
+        }
+        let rebuilt = match (duplicate, &old) {
+            (None, Some(node)) => Node::build(&node.owner(), children, &mut sets).ok(),
+            (None, None) => {
+                Some(Node::build(owner, 0, &mut sets).map_err(|e| DiffError::Zone(e.into()))?)
+            }
+            (Some(_), _) => None,
+        };
+        match (rebuilt, old) {
+            (Some(node), old) => {
+                self.put(node);
+                if old.is_none() {
+                    self.link_to_parent(owner);
                 }
             }
-            None => {
-                let mut set = RRset::new(rec.rtype, rec.ttl);
-                set.insert(&rec.rdata);
-                let node = Node::build(&rec.owner, 0, &mut [set])
-                    .map_err(|e| DiffError::Zone(e.into()))?;
-                self.put(node);
-                self.link_to_parent(&rec.owner);
+            (None, old) => {
+                if let Some(node) = old {
+                    self.put(node);
+                }
+                let rtype = duplicate.unwrap_or(first.rtype);
+                return Err(DiffError::DuplicateRecord(owner.to_string(), rtype));
             }
         }
-        self.records += 1;
+        self.records += recs.len();
         Ok(())
     }
 

@@ -1,24 +1,50 @@
-//! Signing jobs: the RRsets a seal must sign, signed on as many threads as
-//! there are cores (at most 8) for big batches, split at owner-name
-//! boundaries so a node is never shared between threads. Expirations are
-//! spread over the policy's jitter so that later refreshes spread too.
+//! Step 4 of a seal: which signatures each node needs, and making them.
+//! A node's existing RRSIGs are kept or dropped, the missing ones become
+//! jobs (one RRset, one key), and the jobs are signed. For big batches
+//! this runs on as many threads as there are cores (at most 8), the nodes
+//! handed out in small chunks so a node is never shared between threads.
+//! Expirations are spread over the policy's jitter so that later
+//! refreshes spread too.
 
-use super::{SignError, ZoneSigner};
+use super::{Changed, SignError, ZoneSigner};
+use crate::dnssec::chain::status;
 use crate::dnssec::policy::INCEPTION_BACKDATE;
-use crate::dnssec::sign::{sign_rrset, SigTimes};
+use crate::dnssec::sign::{rrsig_info, sign_rrset, time_before, SigTimes};
 use crate::rdata::RType;
 use crate::zone::node::Node;
 use crate::zone::record::Record;
+use crate::zone::version::ZoneVersion;
+
+/// What step 4 changes, and the earliest expiration among the signatures
+/// it kept or made.
+#[derive(Default)]
+pub(super) struct Signed {
+    pub(super) removed: Vec<Record>,
+    pub(super) added: Vec<Record>,
+    pub(super) earliest: Option<u32>,
+}
+
+impl Signed {
+    fn saw(&mut self, expiration: u32) {
+        self.earliest = Some(match self.earliest {
+            Some(e) if time_before(e, expiration) => e,
+            _ => expiration,
+        });
+    }
+}
 
 impl ZoneSigner {
-    /// Signs every job, on two threads for big batches (split at owner
-    /// boundaries so one node is never shared between threads).
-    pub(super) fn run_jobs(
+    /// The signatures of `nodes` in `v`: planned and made per chunk of
+    /// nodes, on several threads for big batches. The result keeps the
+    /// order of `nodes`.
+    pub(super) fn sign_nodes(
         &self,
-        jobs: &[Job<'_>],
+        v: &ZoneVersion,
+        nodes: &[&Node],
+        changed: &Changed,
         now: u64,
-    ) -> Result<Vec<(Record, u32)>, SignError> {
-        let threads = if jobs.len() >= 2048 {
+    ) -> Result<Signed, SignError> {
+        let threads = if nodes.len() >= 1024 {
             std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1)
@@ -28,25 +54,14 @@ impl ZoneSigner {
         };
         // An update's few signatures: no thread to start.
         if threads == 1 {
-            return self.sign_chunk(jobs, now, 0);
+            return self.sign_chunk(v, nodes, changed, now, 0);
         }
         // Many small chunks handed out in turn, so that a thread slowed by
         // other work on the machine does not leave the others idle at the
-        // end. A chunk never splits one owner's jobs.
-        let mut bounds = vec![0usize];
-        while let Some(&last) = bounds.last() {
-            if last >= jobs.len() {
-                break;
-            }
-            let mut at = (last + CHUNK).min(jobs.len());
-            while at < jobs.len() && jobs[at].node.owner_wire() == jobs[at - 1].node.owner_wire() {
-                at += 1;
-            }
-            bounds.push(at);
-        }
-        let chunks: Vec<&[Job<'_>]> = bounds.windows(2).map(|w| &jobs[w[0]..w[1]]).collect();
+        // end.
+        let chunks: Vec<&[&Node]> = nodes.chunks(CHUNK).collect();
         let next = std::sync::atomic::AtomicUsize::new(0);
-        type Done = Vec<(usize, Result<Vec<(Record, u32)>, SignError>)>;
+        type Done = Vec<(usize, Result<Signed, SignError>)>;
         let mut done: Done = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
@@ -59,35 +74,154 @@ impl ZoneSigner {
                                 return mine;
                             };
                             let seed = (t as u64) << 32 | i as u64;
-                            mine.push((i, self.sign_chunk(chunk, now, seed)));
+                            mine.push((i, self.sign_chunk(v, chunk, changed, now, seed)));
                         }
                     })
                 })
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        vec![(0, Err(SignError::Key(crate::dnssec::keys::KeyError::Sign)))]
-                    })
-                })
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         });
         done.sort_unstable_by_key(|d| d.0);
-        let mut out = Vec::with_capacity(jobs.len());
+        let mut out = Signed::default();
         for (_, r) in done {
-            out.extend(r?);
+            let r = r?;
+            out.removed.extend(r.removed);
+            out.added.extend(r.added);
+            if let Some(e) = r.earliest {
+                out.saw(e);
+            }
         }
         Ok(out)
     }
 
+    /// Plans and signs one chunk of nodes.
     fn sign_chunk(
+        &self,
+        v: &ZoneVersion,
+        nodes: &[&Node],
+        changed: &Changed,
+        now: u64,
+        seed: u64,
+    ) -> Result<Signed, SignError> {
+        let mut out = Signed::default();
+        let mut jobs: Vec<Job<'_>> = Vec::with_capacity(nodes.len() * 2);
+        let mut owner = Vec::new();
+        for node in nodes {
+            owner.clear();
+            owner.extend_from_slice(node.owner_wire());
+            crate::zone::name::lowercase_wire(&mut owner);
+            self.plan_node(
+                v,
+                node,
+                &owner,
+                changed.get(&owner),
+                now,
+                &mut out,
+                &mut jobs,
+            );
+        }
+        self.sign_jobs(&jobs, now, seed, &mut out)?;
+        Ok(out)
+    }
+
+    /// The signatures one node needs: its RRSIGs that stay (noted in
+    /// `out.earliest`), those that go (`out.removed`), and the jobs for
+    /// the missing ones. `owner` is its name lowercased; `forced` the
+    /// types whose RRsets changed there.
+    #[allow(clippy::too_many_arguments)]
+    fn plan_node<'a>(
+        &self,
+        v: &ZoneVersion,
+        node: &'a Node,
+        owner: &[u8],
+        forced: Option<&Vec<RType>>,
+        now: u64,
+        out: &mut Signed,
+        jobs: &mut Vec<Job<'a>>,
+    ) {
+        let refresh_until = (now + self.policy.rrsig_refresh) as u32;
+        let now32 = now as u32;
+        let st = status(v, owner);
+        let is_apex = owner.len() == self.apex_lower.len();
+        let wanted: Vec<RType> = if !st.exists || st.occluded {
+            Vec::new()
+        } else if st.nsec3_owner {
+            vec![RType::NSEC3]
+        } else {
+            node.rrsets()
+                .map(|s| s.rtype)
+                .filter(|t| *t != RType::RRSIG)
+                .filter(|t| !st.delegation || matches!(*t, RType::DS | RType::NSEC))
+                .collect()
+        };
+        let signers = |t: RType| {
+            let keyset = is_apex && matches!(t, RType::DNSKEY | RType::CDS | RType::CDNSKEY);
+            self.keys.iter().enumerate().filter_map(move |(i, k)| {
+                let signs = if keyset {
+                    k.signs_keyset()
+                } else {
+                    k.signs_data()
+                };
+                signs.then_some(i)
+            })
+        };
+        // Which (type, key) pairs already have a good signature.
+        let mut have: Vec<(RType, usize)> = Vec::new();
+        if let Some(sigs) = node.get(RType::RRSIG) {
+            for rd in sigs.rdatas() {
+                let keep = rrsig_info(rd).and_then(|info| {
+                    if !wanted.contains(&info.covered)
+                        || forced.is_some_and(|f| f.contains(&info.covered))
+                        || !time_before(refresh_until, info.expiration)
+                        || time_before(now32, info.inception)
+                    {
+                        return None;
+                    }
+                    let ttl_ok = node
+                        .get(info.covered)
+                        .is_some_and(|s| s.ttl == info.original_ttl);
+                    let k = signers(info.covered).find(|&i| {
+                        let kp = &self.keys[i].pair;
+                        kp.key_tag() == info.key_tag && kp.algorithm.number() == info.algorithm
+                    })?;
+                    (ttl_ok && !have.contains(&(info.covered, k))).then_some((info, k))
+                });
+                match keep {
+                    Some((info, k)) => {
+                        have.push((info.covered, k));
+                        out.saw(info.expiration);
+                    }
+                    None => out
+                        .removed
+                        .push(Record::new(node.owner(), RType::RRSIG, sigs.ttl, rd)),
+                }
+            }
+        }
+        for t in wanted {
+            for key in signers(t) {
+                if !have.contains(&(t, key)) {
+                    jobs.push(Job {
+                        node,
+                        rtype: t,
+                        key,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Makes the signatures of `jobs`, adding them to `out`.
+    fn sign_jobs(
         &self,
         jobs: &[Job<'_>],
         now: u64,
         seed: u64,
-    ) -> Result<Vec<(Record, u32)>, SignError> {
-        let mut out = Vec::with_capacity(jobs.len());
+        out: &mut Signed,
+    ) -> Result<(), SignError> {
+        out.added.reserve(jobs.len());
         let mut rng = Jitter::new(now ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let inception = now.saturating_sub(INCEPTION_BACKDATE) as u32;
         let base = now + self.policy.rrsig_validity;
@@ -110,21 +244,23 @@ impl ZoneSigner {
                     expiration,
                 },
             )?;
-            out.push((Record::new(owner, RType::RRSIG, set.ttl, rd), expiration));
+            out.added
+                .push(Record::new(owner, RType::RRSIG, set.ttl, rd));
+            out.saw(expiration);
         }
-        Ok(out)
+        Ok(())
     }
 }
 
-/// Jobs per work unit of a parallel signing pass (a few milliseconds of
+/// Nodes per work unit of a parallel signing pass (a few milliseconds of
 /// work each).
-const CHUNK: usize = 512;
+const CHUNK: usize = 256;
 
 /// One RRset to sign with one key.
-pub(super) struct Job<'a> {
-    pub(super) node: &'a Node,
-    pub(super) rtype: RType,
-    pub(super) key: usize,
+struct Job<'a> {
+    node: &'a Node,
+    rtype: RType,
+    key: usize,
 }
 
 /// A small xorshift generator for spreading expirations (not secret).
