@@ -310,7 +310,8 @@ impl ZoneSigner {
         data.removed.retain(|r| !is_managed(r.rtype));
         data.added.retain(|r| !is_managed(r.rtype));
         let after0 = before.apply_unfolded(&data)?;
-        let mut steps: Vec<(&str, u64)> = vec![("data", started.elapsed().as_millis() as u64)];
+        // Microseconds since the start, after each step (debug log).
+        let mut steps: Vec<(&str, u64)> = vec![("data", started.elapsed().as_micros() as u64)];
         // Step 2, and the signatures and NSEC of names whose data is all
         // gone: without them the node (and empty parents) disappears, so
         // that the chain sees the names that will really exist.
@@ -330,7 +331,7 @@ impl ZoneSigner {
             }
         }
         let after1 = apex_change.apply_to(&after0)?;
-        steps.push(("apex", started.elapsed().as_millis() as u64));
+        steps.push(("apex", started.elapsed().as_micros() as u64));
         // Step 3: affected names and the types whose RRsets changed.
         let mut changed = Changed::new();
         for r in data
@@ -343,11 +344,11 @@ impl ZoneSigner {
             note_changed(&mut changed, r);
         }
         let affected = self.affected_names(before, &after1, &changed, scope);
-        steps.push(("affected", started.elapsed().as_millis() as u64));
+        steps.push(("affected", started.elapsed().as_micros() as u64));
         let chain = self.chain_change(before, &after1, &affected, &mut index, scope)?;
-        steps.push(("chain", started.elapsed().as_millis() as u64));
+        steps.push(("chain", started.elapsed().as_micros() as u64));
         let after2 = chain.apply_to(&after1)?;
-        steps.push(("chain_apply", started.elapsed().as_millis() as u64));
+        steps.push(("chain_apply", started.elapsed().as_micros() as u64));
         changed.reserve(chain.added.len());
         for r in chain.removed.iter().chain(&chain.added) {
             note_changed(&mut changed, r);
@@ -365,9 +366,9 @@ impl ZoneSigner {
             }
             owners.iter().filter_map(|c| after2.find(&c.0)).collect()
         };
-        steps.push(("owners", started.elapsed().as_millis() as u64));
+        steps.push(("owners", started.elapsed().as_micros() as u64));
         let sigs = self.signature_change(&after2, &nodes, &changed, now, scope)?;
-        steps.push(("sigs", started.elapsed().as_millis() as u64));
+        steps.push(("sigs", started.elapsed().as_micros() as u64));
         let mut out = data;
         // Reserved once: a full pass moves millions of records here.
         out.removed
@@ -379,7 +380,7 @@ impl ZoneSigner {
             out.added.extend(c.added);
         }
         cancel_pairs(&mut out);
-        steps.push(("cancel", started.elapsed().as_millis() as u64));
+        steps.push(("cancel", started.elapsed().as_micros() as u64));
         self.index = Some((out.serial_to, index));
         tracing::debug!(zone = %self.apex, ?scope, added = out.added.len(), removed = out.removed.len(), ?steps, micros = started.elapsed().as_micros() as u64, "sealed");
         Ok(out)
