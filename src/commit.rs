@@ -29,7 +29,7 @@ use crate::config::{Config, ZoneConfig};
 use crate::load::{load_zone, LoadError};
 use crate::rdata::RType;
 use crate::server::catalog::Catalog;
-use crate::store::codec::{decode_snapshot, encode_snapshot};
+use crate::store::codec::{decode_snapshot, encode_snapshot, encode_version};
 use crate::store::{CommitMeta, FileState, HistoryEntry, RetentionPolicy, Store, StoreError};
 use crate::zone::builder::ZoneBuilder;
 use crate::zone::diff::Diff;
@@ -450,15 +450,13 @@ impl Engine {
         let Ok((_, z)) = self.zone(zone) else { return };
         let version = z.current();
         let started = std::time::Instant::now();
-        let records = version.records_canonical();
-        let bytes = match encode_snapshot(version.serial(), &records) {
+        let bytes = match encode_version(&version) {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(%zone, "cannot encode a snapshot: {e}");
                 return;
             }
         };
-        drop(records);
         match self
             .store
             .install_snapshot(zone, version.serial(), &bytes, &self.retention)

@@ -14,7 +14,28 @@ pub struct Record {
     pub rdata: Box<[u8]>,
 }
 
+/// A record lent by a zone version (see `ZoneVersion::visit_canonical`).
+#[derive(Clone, Copy, Debug)]
+pub struct RecordRef<'a> {
+    pub owner: &'a Name,
+    pub class: Class,
+    pub ttl: u32,
+    pub rtype: RType,
+    pub rdata: &'a [u8],
+}
+
 impl Record {
+    /// This record, lent.
+    pub fn as_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            owner: &self.owner,
+            class: self.class,
+            ttl: self.ttl,
+            rtype: self.rtype,
+            rdata: &self.rdata,
+        }
+    }
+
     pub fn new(owner: Name, rtype: RType, ttl: u32, rdata: impl Into<Box<[u8]>>) -> Record {
         Record {
             owner,

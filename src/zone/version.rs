@@ -21,7 +21,7 @@ use crate::zone::diff::{Diff, DiffError};
 use crate::zone::name::{canonical_cmp_wire, Name, MAX_NAME_LEN};
 use crate::zone::node::{Node, RRset, RRsetRef};
 use crate::zone::ordered::DenialIndex;
-use crate::zone::record::Record;
+use crate::zone::record::{Record, RecordRef};
 use crate::zone::table::NodeTable;
 
 /// The hasher shared by every version of every zone (fixed keys, so a
@@ -206,12 +206,26 @@ impl ZoneVersion {
     /// AXFR order).
     pub fn records_canonical(&self) -> Vec<Record> {
         let mut out = Vec::with_capacity(self.records);
-        let nodes = self.nodes_canonical();
-        for node in &nodes {
+        self.visit_canonical(|r| {
+            out.push(Record {
+                owner: r.owner.clone(),
+                class: r.class,
+                ttl: r.ttl,
+                rtype: r.rtype,
+                rdata: r.rdata.into(),
+            })
+        });
+        out
+    }
+
+    /// Every record in the order of [`ZoneVersion::records_canonical`],
+    /// lent one at a time: writing a snapshot this way needs no copy of
+    /// the zone's records.
+    pub fn visit_canonical(&self, mut f: impl FnMut(RecordRef<'_>)) {
+        for node in self.nodes_canonical() {
             let owner = node.owner();
-            let is_apex = owner == self.apex;
             let mut sets: Vec<RRsetRef<'_>> = node.rrsets().collect();
-            if is_apex {
+            if owner == self.apex {
                 // SOA first at the apex.
                 sets.sort_by_key(|s| {
                     if s.rtype == RType::SOA {
@@ -221,22 +235,23 @@ impl ZoneVersion {
                     }
                 });
             }
+            let mut rdatas: Vec<&[u8]> = Vec::new();
             for set in sets {
                 // RFC 4034 §6.3: records of an RRset in canonical (octet) order.
-                let mut rdatas: Vec<&[u8]> = set.rdatas().collect();
+                rdatas.clear();
+                rdatas.extend(set.rdatas());
                 rdatas.sort_unstable();
-                for rd in rdatas {
-                    out.push(Record {
-                        owner: owner.clone(),
+                for rd in &rdatas {
+                    f(RecordRef {
+                        owner: &owner,
                         class: self.class,
                         ttl: node.record_ttl(&set, rd),
                         rtype: set.rtype,
-                        rdata: rd.into(),
+                        rdata: rd,
                     });
                 }
             }
         }
-        out
     }
 
     /// The next version: this one with `diff` applied. Every removed
