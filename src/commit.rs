@@ -338,19 +338,34 @@ impl Engine {
             // A full signing pass or a big reload: building the new
             // version and writing the journal take seconds each, and
             // neither needs the other's result.
+            // The journal entry is committed only once the diff is known
+            // to apply: a journal must never hold a diff it cannot replay.
             std::thread::scope(|s| {
-                let journal = s.spawn(|| {
-                    self.store.append(&zc.name, &diffs)?;
-                    Ok::<_, StoreError>(started.elapsed().as_millis() as u64)
+                let (applied_tx, applied_rx) = std::sync::mpsc::channel::<bool>();
+                let diffs = &diffs;
+                let journal = s.spawn(move || {
+                    let confirm = || applied_rx.recv().unwrap_or(false);
+                    let stored = self.store.append_if(&zc.name, diffs, confirm)?;
+                    Ok::<_, StoreError>((stored, started.elapsed().as_millis() as u64))
                 });
                 let version = apply(&version, last);
                 let apply_ms = started.elapsed().as_millis() as u64;
+                // The receiver only goes away when the journal thread
+                // failed, which its result reports.
+                let _ = applied_tx.send(version.is_ok());
                 // A panic there is a bug: it goes on up as one here.
-                let journal_ms = journal
+                let (stored, journal_ms) = journal
                     .join()
                     .unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+                let version = version?;
+                if !stored {
+                    // Not reached: the journal commits whenever the apply succeeded.
+                    return Err(CommitError::Invalid(
+                        "the journal entry was not stored".into(),
+                    ));
+                }
                 tracing::debug!(zone = %zc.name, records = last.removed.len() + last.added.len(), apply_ms, journal_ms, "big commit");
-                version
+                Ok(version)
             })?
         } else {
             let version = apply(&version, last)?;

@@ -57,8 +57,22 @@ impl Store {
     /// error names the zone and the serials. The zone must have a
     /// snapshot ([`Store::write_snapshot`]).
     pub fn append(&self, zone: &Name, diffs: &[(Diff, CommitMeta)]) -> Result<(), StoreError> {
+        self.append_if(zone, diffs, || true).map(|_| ())
+    }
+
+    /// [`Store::append`], except that once everything is written but not
+    /// yet committed it asks `confirm`: on `false` the transaction is
+    /// dropped, nothing is stored, and the result is `Ok(false)`. A caller
+    /// that checks the diffs on another thread meanwhile (applying them)
+    /// overlaps the two without ever journaling a diff that does not apply.
+    pub fn append_if(
+        &self,
+        zone: &Name,
+        diffs: &[(Diff, CommitMeta)],
+        confirm: impl FnOnce() -> bool,
+    ) -> Result<bool, StoreError> {
         if diffs.is_empty() {
-            return Ok(());
+            return Ok(confirm());
         }
         let key = zone_key(zone);
         let txn = self.begin_write()?;
@@ -94,8 +108,12 @@ impl Store {
             zones.insert(key.as_slice(), codec::encode_head(&head).as_slice())?;
         }
         // Dropping the transaction on any error above aborts it.
+        if !confirm() {
+            txn.abort()?;
+            return Ok(false);
+        }
         txn.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     /// The diffs that take the zone from serial `from` to serial `to`, in

@@ -739,3 +739,28 @@ fn a_version_encodes_to_the_snapshot_of_its_records() {
     assert_eq!(back, v.records_canonical());
     assert_eq!(back.len(), 4 + 50 + 3);
 }
+
+#[test]
+fn an_append_not_confirmed_stores_nothing() {
+    let (_d, store) = temp();
+    store.write_snapshot(&apex(), 1, &base(1)).unwrap();
+    let d1 = bump(1, vec![host(7)], vec![]);
+    let stored = store
+        .append_if(&apex(), &[(d1.clone(), meta("t"))], || false)
+        .unwrap();
+    assert!(!stored);
+    assert_eq!(store.zone_serial(&apex()), Some(1));
+    assert!(store.history(&apex(), 10).unwrap().is_empty());
+    // The same diff goes in afterwards, once.
+    assert!(store
+        .append_if(&apex(), &[(d1, meta("t"))], || true)
+        .unwrap());
+    assert_eq!(store.zone_serial(&apex()), Some(2));
+    assert_eq!(store.history(&apex(), 10).unwrap().len(), 1);
+    let mut want = base(2);
+    want.push(host(7));
+    assert_eq!(
+        restored(&store).records_canonical(),
+        build(want).records_canonical()
+    );
+}
