@@ -336,10 +336,10 @@ impl Engine {
         let big = last.removed.len() + last.added.len() >= PARALLEL_APPLY_RECORDS;
         let version = if big {
             // A full signing pass or a big reload: building the new
-            // version and writing the journal take seconds each, and
-            // neither needs the other's result.
-            // The journal entry is committed only once the diff is known
-            // to apply: a journal must never hold a diff it cannot replay.
+            // version and writing the journal take seconds each, so they
+            // run side by side. The journal transaction is committed only
+            // once the diff is known to apply: a journal must never hold a
+            // diff that replay would refuse.
             std::thread::scope(|s| {
                 let (applied_tx, applied_rx) = std::sync::mpsc::channel::<bool>();
                 let diffs = &diffs;
@@ -358,14 +358,9 @@ impl Engine {
                     .join()
                     .unwrap_or_else(|p| std::panic::resume_unwind(p))?;
                 let version = version?;
-                if !stored {
-                    // Not reached: the journal commits whenever the apply succeeded.
-                    return Err(CommitError::Invalid(
-                        "the journal entry was not stored".into(),
-                    ));
-                }
+                debug_assert!(stored, "an applied diff is always journaled");
                 tracing::debug!(zone = %zc.name, records = last.removed.len() + last.added.len(), apply_ms, journal_ms, "big commit");
-                Ok(version)
+                Ok::<_, CommitError>(version)
             })?
         } else {
             let version = apply(&version, last)?;

@@ -320,6 +320,69 @@ mod tests {
         assert!(back.apply(&diff.invert()).is_err());
     }
 
+    #[test]
+    fn runs_of_records_at_one_owner_apply_together_or_not_at_all() {
+        let old = build(base()).unwrap();
+        let bump = |added: Vec<Record>| Diff {
+            serial_from: 1,
+            serial_to: 2,
+            removed: vec![rec("example.com", RType::SOA, &soa(1))],
+            added: [vec![rec("example.com", RType::SOA, &soa(2))], added].concat(),
+        };
+        // A new name with three records, an existing one with two more.
+        let diff = bump(vec![
+            rec("new.example.com", RType::A, &[10, 0, 0, 1]),
+            rec("new.example.com", RType::A, &[10, 0, 0, 2]),
+            rec("new.example.com", RType::TXT, b"\x02hi"),
+            rec("www.example.com", RType::TXT, b"\x02yo"),
+            rec("www.example.com", RType::A, &[192, 0, 2, 5]),
+        ]);
+        let v = old.apply(&diff).unwrap();
+        assert_eq!(v.record_count(), old.record_count() + 5);
+        assert_eq!(
+            v.node(&name("new.example.com"))
+                .unwrap()
+                .get(RType::A)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            v.node(&name("www.example.com"))
+                .unwrap()
+                .get(RType::A)
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!(
+            v.apex_node().unwrap().children(),
+            old.apex_node().unwrap().children() + 1
+        );
+        assert_eq!(
+            v.apply(&diff.invert()).unwrap().records_canonical(),
+            old.records_canonical()
+        );
+        // A duplicate inside a run is refused and names its type.
+        let dup = bump(vec![
+            rec("www.example.com", RType::TXT, b"\x02yo"),
+            rec("www.example.com", RType::A, &[192, 0, 2, 3]),
+        ]);
+        let err = old.apply(&dup).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                crate::zone::diff::DiffError::DuplicateRecord(_, RType::A)
+            ),
+            "{err}"
+        );
+        // The old version is untouched.
+        assert_eq!(
+            old.node(&name("www.example.com")).unwrap().rrsets().count(),
+            1
+        );
+    }
+
     mod prop {
         use super::*;
         use proptest::prelude::*;

@@ -397,7 +397,8 @@ impl ZoneVersion {
         }
     }
 
-    /// Adds records that all have the same owner (exactly).
+    /// Adds records that all have the same owner (exactly). On an error the
+    /// node is left as it was.
     fn add_records(&mut self, recs: &[Record]) -> Result<(), DiffError> {
         let Some(first) = recs.first() else {
             return Ok(());
@@ -411,7 +412,7 @@ impl ZoneVersion {
             Some(node) => (node.to_rrsets(), node.children()),
             None => (Vec::new(), 0),
         };
-        let mut duplicate = None;
+        let mut failed = None;
         for rec in recs {
             let added = match sets.iter_mut().find(|s| s.rtype == rec.rtype) {
                 Some(set) => set.insert(&rec.rdata),
@@ -423,34 +424,35 @@ impl ZoneVersion {
                 }
             };
             if !added {
-                duplicate = Some(rec.rtype);
+                failed = Some(DiffError::DuplicateRecord(owner.to_string(), rec.rtype));
                 break;
             }
         }
-        let rebuilt = match (duplicate, &old) {
-            (None, Some(node)) => Node::build(&node.owner(), children, &mut sets).ok(),
-            (None, None) => {
-                Some(Node::build(owner, 0, &mut sets).map_err(|e| DiffError::Zone(e.into()))?)
+        // The existing node keeps the case its owner was first written in.
+        let zone_error = |e: crate::zone::node::NodeError| DiffError::Zone(e.into());
+        let built = match (failed, &old) {
+            (Some(e), _) => Err(e),
+            (None, Some(node)) => {
+                Node::build(&node.owner(), children, &mut sets).map_err(zone_error)
             }
-            (Some(_), _) => None,
+            (None, None) => Node::build(owner, 0, &mut sets).map_err(zone_error),
         };
-        match (rebuilt, old) {
-            (Some(node), old) => {
+        match built {
+            Ok(node) => {
                 self.put(node);
                 if old.is_none() {
                     self.link_to_parent(owner);
                 }
+                self.records += recs.len();
+                Ok(())
             }
-            (None, old) => {
+            Err(e) => {
                 if let Some(node) = old {
                     self.put(node);
                 }
-                let rtype = duplicate.unwrap_or(first.rtype);
-                return Err(DiffError::DuplicateRecord(owner.to_string(), rtype));
+                Err(e)
             }
         }
-        self.records += recs.len();
-        Ok(())
     }
 
     /// After a new node was inserted: count it in its parent, creating
