@@ -29,7 +29,7 @@ use crate::config::{Config, ZoneConfig};
 use crate::load::{load_zone, LoadError};
 use crate::rdata::RType;
 use crate::server::catalog::Catalog;
-use crate::store::codec::{decode_snapshot, encode_snapshot, encode_version};
+use crate::store::codec::{decode_snapshot, encode_version};
 use crate::store::{CommitMeta, FileState, HistoryEntry, RetentionPolicy, Store, StoreError};
 use crate::zone::builder::ZoneBuilder;
 use crate::zone::diff::Diff;
@@ -179,25 +179,24 @@ impl Engine {
             return Ok(());
         }
         let version = zone.current();
-        let records = version.records_canonical();
-        self.store
-            .write_snapshot(&zc.name, version.serial(), &records)?;
-        self.remember_file(zc, &version, &records)?;
+        // The snapshot is also the file's loaded state: encoded once.
+        let snap = self.store.write_version_snapshot(&zc.name, &version)?;
+        self.remember_file(zc, &version, &snap)?;
         tracing::info!(zone = %zc.name, serial = version.serial(), "first snapshot written");
         Ok(())
     }
 
+    /// Records `version` (encoded as a snapshot: `snap`) as the state of
+    /// the zone file as it is now on disk.
     fn remember_file(
         &self,
         zc: &ZoneConfig,
         version: &ZoneVersion,
-        records: &[Record],
+        snap: &[u8],
     ) -> Result<(), CommitError> {
         let bytes = std::fs::read(&zc.file)
             .map_err(|e| CommitError::Invalid(format!("cannot read {}: {e}", zc.file.display())))?;
-        let snap = encode_snapshot(version.serial(), records)
-            .map_err(|e| CommitError::Invalid(e.to_string()))?;
-        self.store.put_meta(&zc.name, FILE_SNAPSHOT, &snap)?;
+        self.store.put_meta(&zc.name, FILE_SNAPSHOT, snap)?;
         self.store.set_file_state(
             &zc.name,
             FileState {
@@ -238,8 +237,9 @@ impl Engine {
         let current = zone.current();
         let merged = merge_file_change(&current, &old_records, &new_records, &zc.name, zc.serial)?;
         let diff = Diff::between(&current, &merged);
+        let new_snap = encoded(&new_file)?;
         if diff.is_empty() {
-            self.remember_file(zc, &new_file, &new_records)?;
+            self.remember_file(zc, &new_file, &new_snap)?;
             return Ok(None);
         }
         let diff = self.seal(zc, &current, diff)?;
@@ -247,15 +247,16 @@ impl Engine {
             time: now(),
             who: "file-reload".into(),
         };
-        self.store.append(&zc.name, &[(diff.clone(), meta)])?;
-        self.remember_file(zc, &new_file, &new_records)?;
-        let version = current
-            .apply(&diff)
-            .map_err(|e| CommitError::Invalid(e.to_string()))?;
+        // Applied before it is journaled: the journal never holds a diff
+        // that does not apply.
+        let version = apply(&current, &diff)?;
+        let (added, removed) = (diff.added.len(), diff.removed.len());
+        self.store.append(&zc.name, &[(diff, meta)])?;
+        self.remember_file(zc, &new_file, &new_snap)?;
         let serial = version.serial();
         zone.publish(version);
         self.compact(&zc.name);
-        tracing::info!(zone = %zc.name, serial, added = diff.added.len(), removed = diff.removed.len(), "zone file change committed");
+        tracing::info!(zone = %zc.name, serial, added, removed, "zone file change committed");
         Ok(Some(serial))
     }
 
@@ -410,7 +411,8 @@ impl Engine {
             crate::zonefile::write_zone(w, version.apex(), records.iter())
         })
         .map_err(|e| CommitError::Invalid(format!("writing {}: {e}", zc.file.display())))
-        .and_then(|()| self.remember_file(zc, version, &records));
+        .and_then(|()| encoded(version))
+        .and_then(|snap| self.remember_file(zc, version, &snap));
         if let Err(e) = result {
             tracing::error!(zone = %zc.name, "zonefile_sync failed: {e}");
         }
@@ -903,6 +905,11 @@ fn merge_file_change(
     builder
         .finish()
         .map_err(|e| CommitError::Invalid(e.to_string()))
+}
+
+/// `version` encoded as a snapshot.
+fn encoded(version: &ZoneVersion) -> Result<Vec<u8>, CommitError> {
+    encode_version(version).map_err(|e| CommitError::Invalid(e.to_string()))
 }
 
 /// `version` with `diff` applied, as a commit error when it does not apply.

@@ -20,7 +20,7 @@ use redb::{ReadableDatabase, ReadableTable};
 use crate::rdata::RType;
 use crate::zone::name::Name;
 use crate::zone::record::Record;
-use crate::zone::version::soa_fields;
+use crate::zone::version::{soa_fields, ZoneVersion};
 
 use super::codec::{self, ZoneHead};
 use super::journal::{decode_entry, read_head};
@@ -81,6 +81,28 @@ impl Store {
                 what: format!("snapshot at serial {serial}"),
                 source,
             })?;
+        self.put_snapshot(zone, serial, &bytes)
+    }
+
+    /// [`Store::write_snapshot`] of a whole version, encoded while walking
+    /// it (no copy of its records); returns the encoded snapshot.
+    pub fn write_version_snapshot(
+        &self,
+        zone: &Name,
+        v: &ZoneVersion,
+    ) -> Result<Vec<u8>, StoreError> {
+        let serial = v.serial();
+        let bytes = codec::encode_version(v).map_err(|source| StoreError::Encode {
+            zone: zone_str(zone),
+            what: format!("snapshot at serial {serial}"),
+            source,
+        })?;
+        self.put_snapshot(zone, serial, &bytes)?;
+        Ok(bytes)
+    }
+
+    /// Installs an encoded snapshot at `serial` as the start of the journal.
+    fn put_snapshot(&self, zone: &Name, serial: u32, bytes: &[u8]) -> Result<(), StoreError> {
         let key = zone_key(zone);
         let txn = self.begin_write()?;
         {
@@ -102,8 +124,7 @@ impl Store {
                 snapshot_seq: next_seq,
                 snapshot_bytes: bytes.len() as u64,
             };
-            txn.open_table(SNAPSHOTS)?
-                .insert(key.as_slice(), bytes.as_slice())?;
+            txn.open_table(SNAPSHOTS)?.insert(key.as_slice(), bytes)?;
             zones.insert(key.as_slice(), codec::encode_head(&head).as_slice())?;
         }
         txn.commit()?;
