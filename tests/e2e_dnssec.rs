@@ -376,12 +376,13 @@ fn random_updates(denial: &str, seed: u64, batches: usize, per_batch: usize) {
             }
         }
         // Sent again once if nsupdate times out. In about 1 run in 30 of
-        // this test nsupdate stalls mid-batch: the server's trace shows the
-        // previous update answered (NOERROR, committed) and nothing
-        // received after it, with every server thread idle. Not understood
-        // yet (see the stop's note). Every update here is idempotent (an
-        // add of a present RR or a delete of an absent one changes
-        // nothing), so the second send ends in the same zone.
+        // this test nsupdate stalls mid-batch: a capture on lo shows our
+        // answer to its last update delivered (NOERROR, TSIG MAC checked
+        // independently), then nothing more from nsupdate, neither the next
+        // update nor a retry, while every server thread is idle: the stall
+        // is on the client's side. Every update here is idempotent (an add
+        // of a present RR or a delete of an absent one changes nothing), so
+        // the second send ends in the same zone.
         let script = body.trim_end_matches("send\n");
         let rcode = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             send(&s, Client::NsupdateY(&y), ZONE, script)
